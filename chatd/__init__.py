@@ -1,0 +1,1 @@
+"""chatd: a real-time chat server."""

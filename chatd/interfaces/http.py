@@ -1,0 +1,75 @@
+"""Small helpers every REST handler uses to read a request and shape a response."""
+
+import json
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from chatd.domain.errors import InvalidInput, NotAuthenticated
+from chatd.domain.model import User
+from chatd.interfaces.errors import BadRequest
+from chatd.interfaces.keys import ACCOUNTS
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object; 400 if it is not one, 413 (from aiohttp) if it is too big."""
+    raw = await request.read()
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object", code="expected_object")
+    return body
+
+
+def string_field(body: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"'{name}' must be a string", code="invalid_field")
+    return value
+
+
+def int_query(request: web.Request, name: str, *, default: int | None = None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise InvalidInput(f"'{name}' must be a non-negative integer", code="invalid_query")
+    return int(raw)
+
+
+def path_id(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) == 0:
+        raise InvalidInput(f"'{name}' must be a positive integer", code="invalid_path")
+    return int(raw)
+
+
+async def current_user(request: web.Request) -> User:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("send 'Authorization: Bearer <access token>'")
+    return await request.app[ACCOUNTS].authenticate(token.strip())
+
+
+def to_json(value: Any) -> Any:
+    """Dataclasses and datetimes as the contract's JSON shapes."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return to_json(asdict(value))
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def json_response(value: Any, *, status: int = 200) -> web.Response:
+    return web.json_response(to_json(value), status=status)

@@ -1,0 +1,13 @@
+"""Typed keys for everything the application shares (aiohttp's "no singletons")."""
+
+import asyncpg
+import redis.asyncio as redis
+from aiohttp import web
+
+from chatd.application.auth import Accounts
+from chatd.config import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+REDIS = web.AppKey("redis", redis.Redis)
+ACCOUNTS = web.AppKey("accounts", Accounts)

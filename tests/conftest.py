@@ -1,0 +1,107 @@
+"""Fixtures shared by every suite.
+
+A template database is migrated once per run; each test that asks for `database_url` gets a
+fresh copy of it (CREATE DATABASE ... TEMPLATE), and each test that asks for `redis_url` gets
+an emptied Redis database.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+import redis.asyncio as redis
+
+from chatd.app import create_app
+from chatd.config import Settings
+from chatd.infrastructure.db import migrate
+from tests.services import postgres_server, redis_server, with_database
+from tests.support import Api
+
+TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with postgres_server(tmp_path_factory.mktemp("pg")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_server_url: str) -> Iterator[str]:
+    name = f"chatd_template_{os.getpid()}"
+    settings = Settings()
+
+    async def build() -> None:
+        await _execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}"')
+        await _execute(pg_server_url, f'CREATE DATABASE "{name}"')
+        await migrate(with_database(pg_server_url, name), settings.sql_dir)
+
+    asyncio.run(build())
+    yield name
+    asyncio.run(_execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    name = f"chatd_test_{uuid.uuid4().hex[:16]}"
+    await _execute(pg_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    yield with_database(pg_server_url, name)
+    await _execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def empty_database_url(pg_server_url: str) -> AsyncIterator[str]:
+    """A database with no schema at all, for migration tests."""
+    name = f"chatd_empty_{uuid.uuid4().hex[:16]}"
+    await _execute(pg_server_url, f'CREATE DATABASE "{name}"')
+    yield with_database(pg_server_url, name)
+    await _execute(pg_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def redis_url(redis_server_url: str) -> str:
+    client = redis.Redis.from_url(redis_server_url)
+    await client.flushdb()
+    await client.aclose()
+    return redis_server_url
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=10)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmp_path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        jwt_secret=TEST_SECRET,
+        bcrypt_rounds=4,
+        data_dir=tmp_path / "chatd",
+    )
+
+
+@pytest.fixture
+async def api(aiohttp_client, settings: Settings) -> Api:
+    """The real app on a real loopback socket, with helpers for the common calls."""
+    return Api(await aiohttp_client(create_app(settings)))
+
+
+async def _execute(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
