@@ -13,10 +13,11 @@ from chatd.config import Settings
 from chatd.infrastructure.accounts import PgRefreshTokenRepo, PgUserRepo
 from chatd.infrastructure.clock import SystemClock
 from chatd.infrastructure.db import create_pool
+from chatd.infrastructure.memory_bus import InMemoryBus
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
 from chatd.interfaces.auth_routes import add_auth_routes
 from chatd.interfaces.errors import error_middleware
-from chatd.interfaces.keys import ACCOUNTS, POOL, REDIS, SETTINGS
+from chatd.interfaces.keys import ACCOUNTS, EVENT_BUS, POOL, REDIS, SETTINGS
 from chatd.interfaces.pages import add_page_routes
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -28,7 +29,7 @@ def create_app(settings: Settings) -> web.Application:
         raise ValueError("create_app needs database_url, redis_url and jwt_secret set")
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, accounts_ctx])
+    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, event_bus_ctx, accounts_ctx])
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(settings.templates_dir))
     add_auth_routes(app)
     add_page_routes(app, settings.static_dir)
@@ -45,6 +46,12 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[REDIS] = redis.Redis.from_url(app[SETTINGS].redis_url)
     yield
     await app[REDIS].aclose()
+
+
+async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
+    # Single-process for now; the Redis bus replaces this so that processes share events.
+    app[EVENT_BUS] = InMemoryBus()
+    yield
 
 
 async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -5,9 +5,11 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from chatd.application.auth import Accounts
+from chatd.application.ports import EventBus
 from chatd.config import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", redis.Redis)
 ACCOUNTS = web.AppKey("accounts", Accounts)
+EVENT_BUS = web.AppKey("event_bus", EventBus)
