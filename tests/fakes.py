@@ -1,0 +1,112 @@
+"""Small fakes of the application's ports, for unit tests of use cases. They don't inherit:
+the Protocols in chatd.application.ports are structural."""
+
+from datetime import UTC, datetime, timedelta
+
+from chatd.domain.errors import Conflict, NotAuthenticated
+from chatd.domain.model import Credentials, RefreshGrant, SpentToken, User
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class FakeClock:
+    def __init__(self, now: datetime = EPOCH) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+class FakeUserRepo:
+    def __init__(self) -> None:
+        self.credentials: dict[int, Credentials] = {}
+
+    async def add(self, *, username: str, password_hash: bytes) -> User:
+        if any(c.user.username.lower() == username.lower() for c in self.credentials.values()):
+            raise Conflict("that username is taken", code="username_taken")
+        user = User(id=len(self.credentials) + 1, username=username, created_at=EPOCH)
+        self.credentials[user.id] = Credentials(user, password_hash)
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        found = self.credentials.get(user_id)
+        return found.user if found else None
+
+    async def find_credentials(self, username: str) -> Credentials | None:
+        for credentials in self.credentials.values():
+            if credentials.user.username.lower() == username.lower():
+                return credentials
+        return None
+
+
+class FakeRefreshTokenRepo:
+    def __init__(self) -> None:
+        self.rows: dict[bytes, dict] = {}
+
+    async def add(self, *, token_hash: bytes, user_id: int, family_id: str, expires_at) -> None:
+        self.rows[token_hash] = {
+            "user_id": user_id,
+            "family_id": family_id,
+            "spent": False,
+            "revoked": False,
+        }
+
+    async def spend(self, token_hash: bytes) -> SpentToken | None:
+        row = self.rows.get(token_hash)
+        if row is None:
+            return None
+        usable = not row["spent"] and not row["revoked"]
+        row["spent"] = True
+        return SpentToken(user_id=row["user_id"], family_id=row["family_id"], was_usable=usable)
+
+    async def revoke_family(self, family_id: str) -> None:
+        for row in self.rows.values():
+            if row["family_id"] == family_id:
+                row["revoked"] = True
+
+
+class FakeHasher:
+    """Reversible 'hashing', recording every check so tests can see the dummy check happen."""
+
+    def __init__(self) -> None:
+        self.checks: list[tuple[str, bytes | None]] = []
+
+    async def hash(self, password: str) -> bytes:
+        return b"hashed:" + password.encode()
+
+    async def verify(self, password: str, password_hash: bytes | None) -> bool:
+        self.checks.append((password, password_hash))
+        return password_hash == b"hashed:" + password.encode()
+
+
+class FakeTokenCodec:
+    """Tokens as readable strings: 'access:<user>:<n>' and 'refresh:<user>:<family>:<n>'."""
+
+    access_ttl = 900
+    refresh_ttl = 3600
+
+    def __init__(self) -> None:
+        self._issued = 0
+
+    def issue_access(self, user_id: int) -> str:
+        self._issued += 1
+        return f"access:{user_id}:{self._issued}"
+
+    def issue_refresh(self, user_id: int, family_id: str) -> str:
+        self._issued += 1
+        return f"refresh:{user_id}:{family_id}:{self._issued}"
+
+    def read_access(self, token: str) -> int:
+        kind, user_id, *_ = [*token.split(":"), "", ""]
+        if kind != "access" or not user_id.isdigit():
+            raise NotAuthenticated("invalid token", code="invalid_token")
+        return int(user_id)
+
+    def read_refresh(self, token: str) -> RefreshGrant:
+        parts = token.split(":")
+        if len(parts) != 4 or parts[0] != "refresh":
+            raise NotAuthenticated("invalid token", code="invalid_token")
+        return RefreshGrant(user_id=int(parts[1]), family_id=parts[2])
