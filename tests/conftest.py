@@ -20,7 +20,7 @@ from chatd.infrastructure.db import migrate
 from tests.services import postgres_server, redis_server, with_database
 from tests.support import Api
 
-TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+TEST_SECRET = "test-secret-long-enough-for-any-hmac-algorithm-0123456789abcdefghij"
 
 
 @pytest.fixture(scope="session")
@@ -94,8 +94,10 @@ def settings(database_url: str, redis_url: str, tmp_path) -> Settings:
 
 
 @pytest.fixture
-async def api(aiohttp_client, settings: Settings) -> Api:
-    """The real app on a real loopback socket, with helpers for the common calls."""
+async def api(settings: Settings, aiohttp_client) -> Api:
+    """The real app on a real loopback socket, with helpers for the common calls.
+
+    `settings` comes first so that the app is closed before its database is dropped."""
     return Api(await aiohttp_client(create_app(settings)))
 
 
