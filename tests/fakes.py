@@ -1,10 +1,22 @@
 """Small fakes of the application's ports, for unit tests of use cases. They don't inherit:
 the Protocols in chatd.application.ports are structural."""
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chatd.domain.errors import Conflict, NotAuthenticated
-from chatd.domain.model import Credentials, RefreshGrant, SpentToken, User
+from chatd.domain.events import RoomEvent
+from chatd.domain.model import (
+    Credentials,
+    Member,
+    Message,
+    RefreshGrant,
+    Room,
+    SpentToken,
+    TokenState,
+    User,
+)
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -58,9 +70,14 @@ class FakeRefreshTokenRepo:
         row = self.rows.get(token_hash)
         if row is None:
             return None
-        usable = not row["spent"] and not row["revoked"]
+        if row["revoked"]:
+            state = TokenState.REVOKED
+        elif row["spent"]:
+            state = TokenState.SPENT
+        else:
+            state = TokenState.FRESH
         row["spent"] = True
-        return SpentToken(user_id=row["user_id"], family_id=row["family_id"], was_usable=usable)
+        return SpentToken(user_id=row["user_id"], family_id=row["family_id"], state=state)
 
     async def revoke_family(self, family_id: str) -> None:
         for row in self.rows.values():
@@ -110,3 +127,117 @@ class FakeTokenCodec:
         if len(parts) != 4 or parts[0] != "refresh":
             raise NotAuthenticated("invalid token", code="invalid_token")
         return RefreshGrant(user_id=int(parts[1]), family_id=parts[2])
+
+
+class FakeRoomRepo:
+    """Rooms, memberships and every room's messages in memory, seq counted per room like the
+    database does. Set `fail_writes` to make the next writes fail as a rolled-back transaction."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[int, Room] = {}
+        self.memberships: dict[int, dict[int, Member]] = {}
+        self.messages: list[Message] = []
+        self.fail_writes = False
+
+    async def add(self, *, name: str, topic: str, owner: User) -> Room:
+        self._maybe_fail()
+        room = Room(len(self.rooms) + 1, name, topic, owner.id, EPOCH, member_count=1)
+        self.rooms[room.id] = room
+        self.memberships[room.id] = {owner.id: Member(owner, "owner", EPOCH)}
+        return room
+
+    async def get(self, room_id: int) -> Room | None:
+        room = self.rooms.get(room_id)
+        if room is None:
+            return None
+        return replace(room, member_count=len(self.memberships[room_id]))
+
+    async def list_page(
+        self, *, viewer_id: int, limit: int, before_id: int | None
+    ) -> list[tuple[Room, bool]]:
+        ids = sorted((i for i in self.rooms if before_id is None or i < before_id), reverse=True)
+        return [(await self.get(i), viewer_id in self.memberships[i]) for i in ids[:limit]]
+
+    async def add_member(self, *, room_id: int, user: User) -> Message | None:
+        self._maybe_fail()
+        if room_id not in self.rooms or user.id in self.memberships[room_id]:
+            return None
+        role = "owner" if self.rooms[room_id].owner_id == user.id else "member"
+        self.memberships[room_id][user.id] = Member(user, role, EPOCH)
+        return self.store(room_id, "system", None, f"{user.username} joined", None)
+
+    async def remove_member(self, *, room_id: int, user: User) -> Message | None:
+        self._maybe_fail()
+        if self.memberships.get(room_id, {}).pop(user.id, None) is None:
+            return None
+        return self.store(room_id, "system", None, f"{user.username} left", None)
+
+    async def members(self, room_id: int) -> list[Member]:
+        return list(self.memberships[room_id].values())
+
+    async def room_ids_of(self, user_id: int) -> list[int]:
+        return sorted(i for i, members in self.memberships.items() if user_id in members)
+
+    async def is_member(self, room_id: int, user_id: int) -> bool:
+        return user_id in self.memberships.get(room_id, {})
+
+    def store(
+        self, room_id: int, kind: str, author: User | None, body: str, client_id: str | None
+    ) -> Message:
+        seq = 1 + max((m.seq for m in self.messages if m.room_id == room_id), default=0)
+        message = Message(
+            len(self.messages) + 1, room_id, seq, kind, author, body, client_id, EPOCH
+        )
+        self.messages.append(message)
+        return message
+
+    def _maybe_fail(self) -> None:
+        if self.fail_writes:
+            raise ConnectionError("the database went away mid-transaction")
+
+
+class FakeMessageRepo:
+    """The messages side of a FakeRoomRepo's store."""
+
+    def __init__(self, store: FakeRoomRepo) -> None:
+        self.store = store
+
+    async def add(
+        self, *, room_id: int, author: User, body: str, client_id: str | None
+    ) -> tuple[Message, bool]:
+        self.store._maybe_fail()
+        for m in self.store.messages if client_id is not None else []:
+            if m.room_id == room_id and m.author == author and m.client_id == client_id:
+                return m, False
+        return self.store.store(room_id, "user", author, body, client_id), True
+
+    async def history(
+        self, room_id: int, *, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[Message]:
+        page = [
+            m
+            for m in self.store.messages
+            if m.room_id == room_id
+            and (before_seq is None or m.seq < before_seq)
+            and (after_seq is None or m.seq > after_seq)
+        ]
+        return page[:limit] if after_seq is not None else page[-limit:]
+
+    async def list_after(self, room_id: int, after_seq: int, *, limit: int) -> list[Message]:
+        return await self.history(room_id, before_seq=None, after_seq=after_seq, limit=limit)
+
+    async def last_seq(self, room_id: int) -> int:
+        return max((m.seq for m in self.store.messages if m.room_id == room_id), default=0)
+
+
+class RecordingBus:
+    """Keeps what was published; `on_publish` runs at publish time (to look at the store then)."""
+
+    def __init__(self, on_publish: Callable[[RoomEvent], None] | None = None) -> None:
+        self.events: list[RoomEvent] = []
+        self._on_publish = on_publish
+
+    async def publish(self, event: RoomEvent) -> None:
+        if self._on_publish is not None:
+            self._on_publish(event)
+        self.events.append(event)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from chatd.application.ports import Clock, PasswordHasher, RefreshTokenRepo, TokenCodec, UserRepo
 from chatd.domain.errors import NotAuthenticated
-from chatd.domain.model import TokenPair, User
+from chatd.domain.model import TokenPair, TokenState, User
 from chatd.domain.rules import check_password, check_username
 
 
@@ -50,12 +50,14 @@ class Accounts:
         spent = await self._refresh_tokens.spend(token_fingerprint(refresh_token))
         if spent is None:
             raise NotAuthenticated("unknown refresh token", code="invalid_token")
-        if not spent.was_usable:
+        if spent.state is TokenState.SPENT:
             await self._refresh_tokens.revoke_family(spent.family_id)
             raise NotAuthenticated(
                 "refresh token already used; every session of this login is revoked",
                 code="token_reused",
             )
+        if spent.state is not TokenState.FRESH:
+            raise NotAuthenticated(f"refresh token {spent.state}", code=f"token_{spent.state}")
         return await self._issue_pair(grant.user_id, family_id=grant.family_id)
 
     async def logout(self, *, refresh_token: str) -> None:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Literal
 
 MessageKind = Literal["user", "system"]
@@ -39,13 +40,20 @@ class RefreshGrant:
     family_id: str
 
 
+class TokenState(StrEnum):
+    FRESH = "fresh"
+    SPENT = "spent"  # used once already: presenting it again is a replay
+    REVOKED = "revoked"  # its login was logged out or its family revoked
+    EXPIRED = "expired"
+
+
 @dataclass(frozen=True, slots=True)
 class SpentToken:
-    """The stored state of a refresh token at the moment it was presented."""
+    """A stored refresh token, as it was at the moment it was presented (and then spent)."""
 
     user_id: int
     family_id: str
-    was_usable: bool
+    state: TokenState
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 import asyncpg
 
 from chatd.domain.errors import Conflict
-from chatd.domain.model import Credentials, SpentToken, User
+from chatd.domain.model import Credentials, SpentToken, TokenState, User
 
 USER_COLUMNS = "id, username, created_at"
 
@@ -62,19 +62,24 @@ class PgRefreshTokenRepo:
         # The row lock makes two concurrent refreshes with one token see it fresh only once.
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                "SELECT user_id, family_id::text, "
-                "       spent_at IS NULL AND revoked_at IS NULL AND expires_at > now() AS usable "
-                "FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+                """
+                SELECT user_id, family_id::text,
+                       CASE WHEN revoked_at IS NOT NULL THEN 'revoked'
+                            WHEN spent_at IS NOT NULL THEN 'spent'
+                            WHEN expires_at <= now() THEN 'expired'
+                            ELSE 'fresh' END AS state
+                FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE
+                """,
                 token_hash,
             )
             if row is None:
                 return None
-            if row["usable"]:
+            if row["state"] == TokenState.FRESH:
                 await conn.execute(
                     "UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1", token_hash
                 )
         return SpentToken(
-            user_id=row["user_id"], family_id=row["family_id"], was_usable=row["usable"]
+            user_id=row["user_id"], family_id=row["family_id"], state=TokenState(row["state"])
         )
 
     async def revoke_family(self, family_id: str) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chatd.domain.errors import Conflict
+from chatd.domain.model import TokenState
 from chatd.infrastructure.accounts import PgRefreshTokenRepo, PgUserRepo
 
 
@@ -49,7 +50,7 @@ async def test_refresh_token_is_spent_once(users, refresh_tokens):
     )
     first = await refresh_tokens.spend(b"t1")
     second = await refresh_tokens.spend(b"t1")
-    assert (first.was_usable, second.was_usable) == (True, False)
+    assert (first.state, second.state) == (TokenState.FRESH, TokenState.SPENT)
     assert first.family_id == family and first.user_id == alice.id
     assert await refresh_tokens.spend(b"never stored") is None
 
@@ -60,7 +61,7 @@ async def test_concurrent_spends_of_one_token_succeed_once(users, refresh_tokens
         token_hash=b"t1", user_id=alice.id, family_id=str(uuid.uuid4()), expires_at=later()
     )
     results = await asyncio.gather(*(refresh_tokens.spend(b"t1") for _ in range(8)))
-    assert sum(result.was_usable for result in results) == 1
+    assert [result.state for result in results].count(TokenState.FRESH) == 1
 
 
 async def test_expired_and_revoked_tokens_are_not_usable(users, refresh_tokens):
@@ -72,9 +73,9 @@ async def test_expired_and_revoked_tokens_are_not_usable(users, refresh_tokens):
     await refresh_tokens.add(
         token_hash=b"t2", user_id=alice.id, family_id=family, expires_at=later()
     )
+    assert (await refresh_tokens.spend(b"old")).state == TokenState.EXPIRED
     await refresh_tokens.revoke_family(family)
-    assert not (await refresh_tokens.spend(b"old")).was_usable
-    assert not (await refresh_tokens.spend(b"t2")).was_usable
+    assert (await refresh_tokens.spend(b"t2")).state == TokenState.REVOKED
 
 
 async def test_revoking_a_family_leaves_other_families(users, refresh_tokens):
@@ -83,8 +84,8 @@ async def test_revoking_a_family_leaves_other_families(users, refresh_tokens):
     await refresh_tokens.add(token_hash=b"a", user_id=alice.id, family_id=one, expires_at=later())
     await refresh_tokens.add(token_hash=b"b", user_id=alice.id, family_id=two, expires_at=later())
     await refresh_tokens.revoke_family(one)
-    assert not (await refresh_tokens.spend(b"a")).was_usable
-    assert (await refresh_tokens.spend(b"b")).was_usable
+    assert (await refresh_tokens.spend(b"a")).state == TokenState.REVOKED
+    assert (await refresh_tokens.spend(b"b")).state == TokenState.FRESH
 
 
 async def test_tokens_are_stored_as_given_hashes_only(pool, users, refresh_tokens):

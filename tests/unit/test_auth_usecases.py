@@ -100,8 +100,9 @@ async def test_refresh_rotates_and_a_replay_revokes_the_family(accounts):
         await accounts.refresh(refresh_token=first.refresh_token)
     assert caught.value.code == "token_reused"
     # The whole family is gone: the newest token of that login no longer works either.
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(NotAuthenticated) as caught:
         await accounts.refresh(refresh_token=second.refresh_token)
+    assert caught.value.code == "token_revoked"
 
 
 async def test_other_logins_survive_a_revoked_family(accounts):
@@ -124,8 +125,9 @@ async def test_logout_spends_the_login(accounts):
     await accounts.register(username="alice", password="correct horse")
     pair = await accounts.login(username="alice", password="correct horse")
     await accounts.logout(refresh_token=pair.refresh_token)
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(NotAuthenticated) as caught:
         await accounts.refresh(refresh_token=pair.refresh_token)
+    assert caught.value.code == "token_revoked"
 
 
 async def test_access_token_of_a_vanished_user_is_refused(accounts):
