@@ -9,16 +9,21 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from chatd.application.auth import Accounts
+from chatd.application.messages import Messaging
+from chatd.application.rooms import Rooms
 from chatd.config import Settings
 from chatd.infrastructure.accounts import PgRefreshTokenRepo, PgUserRepo
 from chatd.infrastructure.clock import SystemClock
 from chatd.infrastructure.db import create_pool
 from chatd.infrastructure.memory_bus import InMemoryBus
+from chatd.infrastructure.messages import PgMessageRepo
+from chatd.infrastructure.rooms import PgRoomRepo
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
 from chatd.interfaces.auth_routes import add_auth_routes
 from chatd.interfaces.errors import error_middleware
-from chatd.interfaces.keys import ACCOUNTS, EVENT_BUS, POOL, REDIS, SETTINGS
+from chatd.interfaces.keys import ACCOUNTS, EVENT_BUS, MESSAGING, POOL, REDIS, ROOMS, SETTINGS
 from chatd.interfaces.pages import add_page_routes
+from chatd.interfaces.room_routes import add_room_routes
 
 MAX_BODY_BYTES = 1024 * 1024
 HASHING_THREADS = 4
@@ -29,9 +34,10 @@ def create_app(settings: Settings) -> web.Application:
         raise ValueError("create_app needs database_url, redis_url and jwt_secret set")
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, event_bus_ctx, accounts_ctx])
+    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, event_bus_ctx, accounts_ctx, rooms_ctx])
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(settings.templates_dir))
     add_auth_routes(app)
+    add_room_routes(app)
     add_page_routes(app, settings.static_dir)
     return app
 
@@ -70,3 +76,10 @@ async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     yield
     executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def rooms_ctx(app: web.Application) -> AsyncIterator[None]:
+    rooms = PgRoomRepo(app[POOL])
+    app[ROOMS] = Rooms(rooms=rooms, bus=app[EVENT_BUS])
+    app[MESSAGING] = Messaging(messages=PgMessageRepo(app[POOL]), rooms=rooms, bus=app[EVENT_BUS])
+    yield

@@ -4,7 +4,15 @@ from datetime import datetime
 from typing import Protocol
 
 from chatd.domain.events import RoomEvent
-from chatd.domain.model import Credentials, Message, RefreshGrant, SpentToken, User
+from chatd.domain.model import (
+    Credentials,
+    Member,
+    Message,
+    RefreshGrant,
+    Room,
+    SpentToken,
+    User,
+)
 
 
 class Clock(Protocol):
@@ -73,3 +81,42 @@ class MembershipReader(Protocol):
     async def room_ids_of(self, user_id: int) -> list[int]: ...
 
     async def is_member(self, room_id: int, user_id: int) -> bool: ...
+
+
+class RoomRepo(MembershipReader, Protocol):
+    """Rooms and memberships. Each method is one transaction, committed when it returns."""
+
+    async def add(self, *, name: str, topic: str, owner: User) -> Room:
+        """Store the room with its owner as first member."""
+
+    async def get(self, room_id: int) -> Room | None: ...
+
+    async def list_page(
+        self, *, viewer_id: int, limit: int, before_id: int | None
+    ) -> list[tuple[Room, bool]]:
+        """Rooms newest first (id below before_id), each with whether the viewer is a member."""
+
+    async def add_member(self, *, room_id: int, user: User) -> Message | None:
+        """Make the user a member and post "<name> joined"; None, and no change, if already one."""
+
+    async def remove_member(self, *, room_id: int, user: User) -> Message | None:
+        """End the membership and post "<name> left"; None, and no change, if not a member."""
+
+    async def members(self, room_id: int) -> list[Member]: ...
+
+
+class MessageRepo(MessageReader, Protocol):
+    async def add(
+        self, *, room_id: int, author: User, body: str, client_id: str | None
+    ) -> tuple[Message, bool]:
+        """Store a user message with the room's next seq; committed when it returns.
+
+        If the author already posted `client_id` in the room: that message and False, nothing
+        stored. Otherwise the new message and True.
+        """
+
+    async def history(
+        self, room_id: int, *, before_seq: int | None, after_seq: int | None, limit: int
+    ) -> list[Message]:
+        """At most `limit` messages ascending by seq: just above after_seq if given (and below
+        before_seq if given too), else just below before_seq, else the latest."""

@@ -26,3 +26,71 @@ def check_password(password: str) -> str:
             code="invalid_password",
         )
     return password
+
+
+ROOM_NAME_MAX = 100
+ROOM_TOPIC_MAX = 500
+BODY_MAX = 4000
+CLIENT_ID_MAX = 64
+PAGE_MAX = 200
+
+
+def check_room_name(name: str) -> str:
+    """The name without surrounding whitespace, 1 to 100 characters."""
+    name = _storable(name, "name").strip()
+    if not 1 <= len(name) <= ROOM_NAME_MAX:
+        raise InvalidInput(
+            f"room name must be 1 to {ROOM_NAME_MAX} characters, not counting surrounding spaces",
+            code="invalid_room_name",
+        )
+    return name
+
+
+def check_topic(topic: str) -> str:
+    topic = _storable(topic, "topic").strip()
+    if len(topic) > ROOM_TOPIC_MAX:
+        raise InvalidInput(
+            f"topic must be at most {ROOM_TOPIC_MAX} characters", code="invalid_topic"
+        )
+    return topic
+
+
+def check_body(body: str) -> str:
+    """The body without surrounding whitespace: what is stored and counted, 1 to 4000."""
+    body = _storable(body, "body").strip()
+    if not body:
+        raise InvalidInput("message body is empty", code="empty_body")
+    if len(body) > BODY_MAX:
+        raise InvalidInput(f"message body is over {BODY_MAX} characters", code="body_too_long")
+    return body
+
+
+def check_client_id(client_id: str) -> str:
+    if not 1 <= len(_storable(client_id, "client_id")) <= CLIENT_ID_MAX:
+        raise InvalidInput(
+            f"client_id must be 1 to {CLIENT_ID_MAX} characters", code="invalid_client_id"
+        )
+    return client_id
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= PAGE_MAX:
+        raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}", code="invalid_limit")
+    return limit
+
+
+def _storable(text: str, field: str) -> str:
+    """A string PostgreSQL can hold: no NUL, no lone surrogate (JSON can carry both)."""
+    if not isinstance(text, str):
+        raise InvalidInput(f"'{field}' must be a string", code="invalid_field")
+    if "\x00" in text or _has_surrogate(text):
+        raise InvalidInput(f"'{field}' contains characters that cannot be stored", code="bad_text")
+    return text
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -1,0 +1,49 @@
+"""Messaging: post a message (idempotent by client_id) and read a room's history."""
+
+from chatd.application.ports import EventBus, MessageRepo, RoomRepo
+from chatd.application.rooms import DEFAULT_PAGE, ensure_member
+from chatd.domain.errors import InvalidInput
+from chatd.domain.events import MessagePosted
+from chatd.domain.model import Message, User
+from chatd.domain.rules import check_body, check_client_id, check_limit
+
+
+class Messaging:
+    def __init__(self, *, messages: MessageRepo, rooms: RoomRepo, bus: EventBus) -> None:
+        self._messages = messages
+        self._rooms = rooms
+        self._bus = bus
+
+    async def post(
+        self, *, room_id: int, author: User, body: str, client_id: str | None = None
+    ) -> tuple[Message, bool]:
+        """The stored message and whether this call stored it (False: a client_id repeat)."""
+        body = check_body(body)
+        if client_id is not None:
+            check_client_id(client_id)
+        await ensure_member(self._rooms, room_id=room_id, user=author)
+        message, created = await self._messages.add(
+            room_id=room_id, author=author, body=body, client_id=client_id
+        )
+        if created:
+            await self._bus.publish(MessagePosted(message))
+        return message, created
+
+    async def history(
+        self,
+        *,
+        room_id: int,
+        reader: User,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        limit: int = DEFAULT_PAGE,
+    ) -> list[Message]:
+        """Ascending by seq; see MessageRepo.history for which page."""
+        check_limit(limit)
+        for name, cursor in (("before_seq", before_seq), ("after_seq", after_seq)):
+            if cursor is not None and cursor < 0:
+                raise InvalidInput(f"'{name}' must not be negative", code="invalid_cursor")
+        await ensure_member(self._rooms, room_id=room_id, user=reader)
+        return await self._messages.history(
+            room_id, before_seq=before_seq, after_seq=after_seq, limit=limit
+        )

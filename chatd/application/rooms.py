@@ -1,0 +1,64 @@
+"""Rooms: create, list, look up, join, leave, members."""
+
+from chatd.application.ports import EventBus, RoomRepo
+from chatd.domain.errors import Forbidden, NotFound
+from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted
+from chatd.domain.model import Member, Room, User
+from chatd.domain.rules import check_limit, check_room_name, check_topic
+
+DEFAULT_PAGE = 50
+
+
+async def ensure_member(rooms: RoomRepo, *, room_id: int, user: User) -> None:
+    """NotFound for an unknown room, Forbidden for a room the user is not in."""
+    if await rooms.is_member(room_id, user.id):
+        return
+    if await rooms.get(room_id) is None:
+        raise NotFound(f"there is no room {room_id}", code="room_not_found")
+    raise Forbidden("only members of the room may do this", code="not_a_member")
+
+
+class Rooms:
+    def __init__(self, *, rooms: RoomRepo, bus: EventBus) -> None:
+        self._rooms = rooms
+        self._bus = bus
+
+    async def create(self, *, owner: User, name: str, topic: str | None = None) -> Room:
+        return await self._rooms.add(
+            name=check_room_name(name), topic=check_topic(topic or ""), owner=owner
+        )
+
+    async def list_rooms(
+        self, *, viewer: User, limit: int = DEFAULT_PAGE, before_id: int | None = None
+    ) -> list[tuple[Room, bool]]:
+        """Newest first; each room with whether the viewer is a member."""
+        return await self._rooms.list_page(
+            viewer_id=viewer.id, limit=check_limit(limit), before_id=before_id
+        )
+
+    async def get(self, *, room_id: int) -> Room:
+        room = await self._rooms.get(room_id)
+        if room is None:
+            raise NotFound(f"there is no room {room_id}", code="room_not_found")
+        return room
+
+    async def join(self, *, room_id: int, user: User) -> Room:
+        """Idempotent: only the first join posts "<name> joined" and publishes events."""
+        await self.get(room_id=room_id)
+        joined = await self._rooms.add_member(room_id=room_id, user=user)
+        if joined is not None:
+            await self._bus.publish(MemberJoined(room_id=room_id, user=user))
+            await self._bus.publish(MessagePosted(joined))
+        return await self.get(room_id=room_id)
+
+    async def leave(self, *, room_id: int, user: User) -> None:
+        """Idempotent: leaving a room one is not in changes nothing."""
+        await self.get(room_id=room_id)
+        left = await self._rooms.remove_member(room_id=room_id, user=user)
+        if left is not None:
+            await self._bus.publish(MessagePosted(left))
+            await self._bus.publish(MemberLeft(room_id=room_id, user=user))
+
+    async def members(self, *, room_id: int, viewer: User) -> list[Member]:
+        await ensure_member(self._rooms, room_id=room_id, user=viewer)
+        return await self._rooms.members(room_id)
