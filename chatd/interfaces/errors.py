@@ -1,8 +1,11 @@
 """One middleware turns every failure into the error envelope of the contract."""
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import asyncpg
+import redis.exceptions
 from aiohttp import web
 
 from chatd.domain import errors
@@ -44,6 +47,19 @@ def status_of(error: errors.DomainError) -> int:
     return 500
 
 
+# PostgreSQL or Redis is down or unreachable: the client may retry later (503), it did no wrong.
+DEPENDENCY_ERRORS = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.OperatorInterventionError,  # server shutting down or starting up
+    asyncpg.TooManyConnectionsError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
 def error_response(status: int, code: str, message: str, **headers: str) -> web.Response:
     return web.json_response(
         {"error": {"code": code, "message": message}}, status=status, headers=headers or None
@@ -66,6 +82,9 @@ async def error_middleware(
             raise
         code, message = CODE_OF_STATUS.get(exc.status, ("http_error", exc.reason))
         return error_response(exc.status, code, message)
+    except DEPENDENCY_ERRORS as error:
+        log.warning("dependency unavailable on %s %s: %r", request.method, request.path, error)
+        return error_response(503, "unavailable", "a service chatd depends on is unavailable")
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "the server failed to answer this request")

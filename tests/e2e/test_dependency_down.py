@@ -1,0 +1,63 @@
+"""A dependency going down is a 503 with the error envelope, and chatd recovers when it is back."""
+
+import asyncio
+import dataclasses
+import os
+import signal
+from collections.abc import Iterator
+
+import pgserver
+import pytest
+
+from chatd.app import create_app
+from chatd.infrastructure.db import migrate
+from tests.support import Api
+
+
+@pytest.fixture
+def own_postgres(tmp_path_factory) -> Iterator[pgserver.PostgresServer]:
+    """A PostgreSQL of this test's own, so that stopping it harms no other test."""
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdown"), cleanup_mode="delete")
+    yield server
+    server.cleanup()
+
+
+async def stop(server: pgserver.PostgresServer) -> None:
+    pid = server.get_pid()
+    os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError("PostgreSQL did not stop")
+
+
+async def test_postgres_down_is_503_and_chatd_recovers(settings, own_postgres, aiohttp_client):
+    url = own_postgres.get_uri()
+    await migrate(url, settings.sql_dir)
+    api = Api(await aiohttp_client(create_app(dataclasses.replace(settings, database_url=url))))
+    token = await api.user_token("alice")
+
+    await stop(own_postgres)
+    status, body = await api.call("GET", "/api/me", token=token)
+    assert (status, body["error"]["code"]) == (503, "unavailable")
+    status, body = await api.call("GET", "/readyz")
+    assert status == 503 and body["checks"] == {"postgres": False, "redis": True}
+    assert (await api.call("GET", "/healthz"))[0] == 200
+
+    await asyncio.to_thread(own_postgres.ensure_postgres_running)
+    status, body = await api.call("GET", "/api/me", token=token)
+    assert (status, body["username"]) == (200, "alice")
+    assert (await api.call("GET", "/readyz"))[0] == 200
+
+
+async def test_redis_unreachable_makes_readyz_503(settings, aiohttp_client):
+    app = create_app(dataclasses.replace(settings, redis_url="redis://127.0.0.1:1/0"))
+    api = Api(await aiohttp_client(app))
+    status, body = await api.call("GET", "/readyz")
+    assert status == 503 and body == {
+        "status": "unavailable",
+        "checks": {"postgres": True, "redis": False},
+    }
