@@ -149,7 +149,9 @@ async def test_post_limits_are_counted_after_trimming(api, alice, room):
     assert len(message["body"]) == 4000
 
 
-@pytest.mark.parametrize("data", [b"{nope", b"", b'"just a string"', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "data", [b"{nope", b"", b'"just a string"', b"\xff\xfe", b'{"body": ' + b"[" * 100_000]
+)
 async def test_post_malformed_json_is_400(api, alice, room, data):
     status, error = await api.call(
         "POST", f"/api/rooms/{room['id']}/messages", token=alice, data=data
