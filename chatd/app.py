@@ -16,6 +16,7 @@ from chatd.infrastructure.accounts import PgRefreshTokenRepo, PgUserRepo
 from chatd.infrastructure.clock import SystemClock
 from chatd.infrastructure.db import create_pool
 from chatd.infrastructure.memory_bus import InMemoryBus
+from chatd.infrastructure.rate_limits import RedisFailureLimiter
 from chatd.infrastructure.messages import PgMessageRepo
 from chatd.infrastructure.rooms import PgRoomRepo
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
@@ -27,6 +28,7 @@ from chatd.interfaces.room_routes import add_room_routes
 
 MAX_BODY_BYTES = 1024 * 1024
 HASHING_THREADS = 4
+LOGIN_WINDOW_SECONDS = 15 * 60
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -73,6 +75,9 @@ async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:
             refresh_ttl=settings.refresh_ttl,
         ),
         clock=SystemClock(),
+        login_failures=RedisFailureLimiter(
+            app[REDIS], limit=settings.login_rate, window_seconds=LOGIN_WINDOW_SECONDS
+        ),
     )
     yield
     executor.shutdown(wait=False, cancel_futures=True)

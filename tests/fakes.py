@@ -85,6 +85,26 @@ class FakeRefreshTokenRepo:
                 row["revoked"] = True
 
 
+class FakeFailureLimiter:
+    """Counts failures per key, without windows: tests move time by calling `forget`."""
+
+    def __init__(self, *, limit: int, retry_after_seconds: int = 900) -> None:
+        self.limit = limit
+        self.retry_after_seconds = retry_after_seconds
+        self.failures: dict[str, int] = {}
+
+    async def retry_after(self, keys: list[str]) -> int:
+        blocked = any(self.failures.get(key, 0) >= self.limit for key in keys)
+        return self.retry_after_seconds if self.limit and blocked else 0
+
+    async def record_failure(self, keys: list[str]) -> None:
+        for key in keys:
+            self.failures[key] = self.failures.get(key, 0) + 1
+
+    def forget(self) -> None:
+        self.failures.clear()
+
+
 class FakeHasher:
     """Reversible 'hashing', recording every check so tests can see the dummy check happen."""
 

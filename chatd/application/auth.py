@@ -4,8 +4,15 @@ import hashlib
 import uuid
 from datetime import timedelta
 
-from chatd.application.ports import Clock, PasswordHasher, RefreshTokenRepo, TokenCodec, UserRepo
-from chatd.domain.errors import NotAuthenticated
+from chatd.application.ports import (
+    Clock,
+    FailureLimiter,
+    PasswordHasher,
+    RefreshTokenRepo,
+    TokenCodec,
+    UserRepo,
+)
+from chatd.domain.errors import NotAuthenticated, RateLimited
 from chatd.domain.model import TokenPair, TokenState, User
 from chatd.domain.rules import check_password, check_username
 
@@ -24,12 +31,14 @@ class Accounts:
         hasher: PasswordHasher,
         tokens: TokenCodec,
         clock: Clock,
+        login_failures: FailureLimiter,
     ) -> None:
         self._users = users
         self._refresh_tokens = refresh_tokens
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
+        self._login_failures = login_failures
 
     async def register(self, *, username: str, password: str) -> User:
         check_username(username)
@@ -37,11 +46,18 @@ class Accounts:
         password_hash = await self._hasher.hash(password)
         return await self._users.add(username=username, password_hash=password_hash)
 
-    async def login(self, *, username: str, password: str) -> TokenPair:
+    async def login(self, *, username: str, password: str, client_address: str) -> TokenPair:
+        # Counted per account and per address, so neither guessing one account's password from
+        # many addresses nor many accounts' from one address gets far. Checked before hashing.
+        limit_keys = [f"login:user:{username.lower()}", f"login:addr:{client_address}"]
+        retry_after = await self._login_failures.retry_after(limit_keys)
+        if retry_after:
+            raise RateLimited("too many failed logins; try again later", retry_after=retry_after)
         credentials = await self._users.find_credentials(username)
         # Unknown users cost a hash check too, so timing does not tell them apart.
         stored_hash = credentials.password_hash if credentials else None
         if not await self._hasher.verify(password, stored_hash) or credentials is None:
+            await self._login_failures.record_failure(limit_keys)
             raise NotAuthenticated("wrong username or password", code="invalid_credentials")
         return await self._issue_pair(credentials.user.id, family_id=str(uuid.uuid4()))
 

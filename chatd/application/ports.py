@@ -61,6 +61,15 @@ class TokenCodec(Protocol):
         """The grant of a valid refresh token; raises NotAuthenticated otherwise."""
 
 
+class FailureLimiter(Protocol):
+    """Counts failures per key in a fixed window, shared by every process."""
+
+    async def retry_after(self, keys: list[str]) -> int:
+        """Seconds until all the keys are under their limit again; 0 if they are now."""
+
+    async def record_failure(self, keys: list[str]) -> None: ...
+
+
 class EventBus(Protocol):
     """Carries room events to every process. Publish only after the change has committed."""
 

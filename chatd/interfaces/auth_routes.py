@@ -17,7 +17,9 @@ async def register(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     body = await json_object(request)
     pair = await request.app[ACCOUNTS].login(
-        username=string_field(body, "username"), password=string_field(body, "password")
+        username=string_field(body, "username"),
+        password=string_field(body, "password"),
+        client_address=request.remote or "unknown",
     )
     return json_response(pair)
 

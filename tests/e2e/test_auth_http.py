@@ -1,6 +1,7 @@
 """Every auth route of CONTRACT.md over HTTP, including the token attack matrix."""
 
 import base64
+import dataclasses
 import io
 import json
 import time
@@ -9,7 +10,9 @@ import uuid
 import jwt
 import pytest
 
+from chatd.app import create_app
 from tests.conftest import TEST_SECRET
+from tests.support import Api
 
 
 def forge(claims: dict, *, key: str = TEST_SECRET, algorithm: str = "HS256") -> str:
@@ -221,3 +224,16 @@ async def test_replayed_refresh_token_revokes_the_whole_family(api):
 async def test_logout_with_a_bad_token_is_refused(api):
     status, body = await api.call("POST", "/api/auth/logout", json={"refresh_token": "nope"})
     assert status == 401 and body["error"]["code"] == "invalid_token"
+
+
+async def test_failed_logins_are_rate_limited_with_retry_after(settings, aiohttp_client):
+    api = Api(await aiohttp_client(create_app(dataclasses.replace(settings, login_rate=3))))
+    await api.register("alice")
+    wrong = {"username": "alice", "password": "wrong password"}
+    for _ in range(3):
+        assert (await api.call("POST", "/api/auth/login", json=wrong))[0] == 401
+    right = {"username": "alice", "password": "correct horse"}
+    async with api.client.post("/api/auth/login", json=right) as response:
+        assert response.status == 429
+        assert 0 < int(response.headers["Retry-After"]) <= 900
+        assert (await response.json())["error"]["code"] == "rate_limited"

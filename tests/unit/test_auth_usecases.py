@@ -3,9 +3,10 @@
 import pytest
 
 from chatd.application.auth import Accounts, token_fingerprint
-from chatd.domain.errors import Conflict, InvalidInput, NotAuthenticated
+from chatd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 from tests.fakes import (
     FakeClock,
+    FakeFailureLimiter,
     FakeHasher,
     FakeRefreshTokenRepo,
     FakeTokenCodec,
@@ -24,13 +25,19 @@ def refresh_tokens() -> FakeRefreshTokenRepo:
 
 
 @pytest.fixture
-def accounts(hasher, refresh_tokens) -> Accounts:
+def login_failures() -> FakeFailureLimiter:
+    return FakeFailureLimiter(limit=3)
+
+
+@pytest.fixture
+def accounts(hasher, refresh_tokens, login_failures) -> Accounts:
     return Accounts(
         users=FakeUserRepo(),
         refresh_tokens=refresh_tokens,
         hasher=hasher,
         tokens=FakeTokenCodec(),
         clock=FakeClock(),
+        login_failures=login_failures,
     )
 
 
@@ -72,7 +79,9 @@ async def test_register_refuses_a_taken_name_in_any_case(accounts):
 
 async def test_login_issues_a_pair_and_stores_the_refresh_token_hashed(accounts, refresh_tokens):
     await accounts.register(username="alice", password="correct horse")
-    pair = await accounts.login(username="alice", password="correct horse")
+    pair = await accounts.login(
+        client_address="192.0.2.1", username="alice", password="correct horse"
+    )
     assert pair.token_type == "Bearer" and pair.expires_in == 900
     assert list(refresh_tokens.rows) == [token_fingerprint(pair.refresh_token)]
     assert (await accounts.authenticate(pair.access_token)).username == "alice"
@@ -83,7 +92,7 @@ async def test_unknown_user_and_wrong_password_fail_alike(accounts, hasher):
     errors = []
     for username, password in [("alice", "wrong password"), ("nobody", "correct horse")]:
         with pytest.raises(NotAuthenticated) as caught:
-            await accounts.login(username=username, password=password)
+            await accounts.login(client_address="192.0.2.1", username=username, password=password)
         errors.append((caught.value.code, caught.value.message))
     assert errors[0] == errors[1] == ("invalid_credentials", "wrong username or password")
     # The unknown user still cost a hash check (against the dummy hash).
@@ -92,7 +101,9 @@ async def test_unknown_user_and_wrong_password_fail_alike(accounts, hasher):
 
 async def test_refresh_rotates_and_a_replay_revokes_the_family(accounts):
     await accounts.register(username="alice", password="correct horse")
-    first = await accounts.login(username="alice", password="correct horse")
+    first = await accounts.login(
+        client_address="192.0.2.1", username="alice", password="correct horse"
+    )
     second = await accounts.refresh(refresh_token=first.refresh_token)
     assert second.refresh_token != first.refresh_token
 
@@ -107,8 +118,12 @@ async def test_refresh_rotates_and_a_replay_revokes_the_family(accounts):
 
 async def test_other_logins_survive_a_revoked_family(accounts):
     await accounts.register(username="alice", password="correct horse")
-    laptop = await accounts.login(username="alice", password="correct horse")
-    phone = await accounts.login(username="alice", password="correct horse")
+    laptop = await accounts.login(
+        client_address="192.0.2.1", username="alice", password="correct horse"
+    )
+    phone = await accounts.login(
+        client_address="192.0.2.1", username="alice", password="correct horse"
+    )
     await accounts.refresh(refresh_token=laptop.refresh_token)
     with pytest.raises(NotAuthenticated):
         await accounts.refresh(refresh_token=laptop.refresh_token)
@@ -123,7 +138,9 @@ async def test_unknown_refresh_token_is_refused(accounts):
 
 async def test_logout_spends_the_login(accounts):
     await accounts.register(username="alice", password="correct horse")
-    pair = await accounts.login(username="alice", password="correct horse")
+    pair = await accounts.login(
+        client_address="192.0.2.1", username="alice", password="correct horse"
+    )
     await accounts.logout(refresh_token=pair.refresh_token)
     with pytest.raises(NotAuthenticated) as caught:
         await accounts.refresh(refresh_token=pair.refresh_token)
@@ -133,3 +150,41 @@ async def test_logout_spends_the_login(accounts):
 async def test_access_token_of_a_vanished_user_is_refused(accounts):
     with pytest.raises(NotAuthenticated):
         await accounts.authenticate("access:42:1")
+
+
+async def test_failed_logins_are_limited_per_account(accounts, hasher):
+    await accounts.register(username="alice", password="correct horse")
+    for address in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+        with pytest.raises(NotAuthenticated):
+            await accounts.login(client_address=address, username="alice", password="guess")
+    checks_before = len(hasher.checks)
+    with pytest.raises(RateLimited) as caught:
+        await accounts.login(client_address="192.0.2.4", username="ALICE", password="correct horse")
+    assert caught.value.retry_after == 900
+    assert len(hasher.checks) == checks_before, "a blocked login must not cost a bcrypt check"
+
+
+async def test_failed_logins_are_limited_per_address(accounts):
+    for name in ("alice", "bob", "carol"):
+        await accounts.register(username=name, password="correct horse")
+        with pytest.raises(NotAuthenticated):
+            await accounts.login(client_address="192.0.2.9", username=name, password="guess")
+    with pytest.raises(RateLimited):
+        await accounts.login(client_address="192.0.2.9", username="dave", password="whatever1")
+    # Another address is not affected.
+    pair = await accounts.login(
+        client_address="192.0.2.1", username="bob", password="correct horse"
+    )
+    assert pair.access_token
+
+
+async def test_the_limit_lifts_when_the_window_ends(accounts, login_failures):
+    await accounts.register(username="alice", password="correct horse")
+    for _ in range(3):
+        with pytest.raises(NotAuthenticated):
+            await accounts.login(client_address="192.0.2.1", username="alice", password="guess")
+    login_failures.forget()
+    pair = await accounts.login(
+        client_address="192.0.2.1", username="alice", password="correct horse"
+    )
+    assert pair.access_token

@@ -1,0 +1,53 @@
+"""The failure limiter against real Redis: shared counts, fixed windows."""
+
+import asyncio
+
+import pytest
+import redis.asyncio as redis
+
+from chatd.infrastructure.rate_limits import RedisFailureLimiter
+
+
+@pytest.fixture
+async def client(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def test_blocks_at_the_limit_and_reports_the_window(client):
+    limiter = RedisFailureLimiter(client, limit=2, window_seconds=900)
+    assert await limiter.retry_after(["a", "b"]) == 0
+    await limiter.record_failure(["a", "b"])
+    assert await limiter.retry_after(["a"]) == 0
+    await limiter.record_failure(["a"])
+    assert 890 <= await limiter.retry_after(["a"]) <= 900
+    assert 890 <= await limiter.retry_after(["b", "a"]) <= 900
+    assert await limiter.retry_after(["b"]) == 0
+
+
+async def test_two_limiters_share_the_count(client, redis_url):
+    other_client = redis.Redis.from_url(redis_url)
+    try:
+        one = RedisFailureLimiter(client, limit=4, window_seconds=60)
+        two = RedisFailureLimiter(other_client, limit=4, window_seconds=60)
+        await asyncio.gather(*(limiter.record_failure(["k"]) for limiter in [one, two, one, two]))
+        assert await one.retry_after(["k"]) > 0 and await two.retry_after(["k"]) > 0
+    finally:
+        await other_client.aclose()
+
+
+async def test_the_window_expires(client):
+    limiter = RedisFailureLimiter(client, limit=1, window_seconds=1)
+    await limiter.record_failure(["k"])
+    assert await limiter.retry_after(["k"]) == 1
+    await asyncio.sleep(1.2)
+    assert await limiter.retry_after(["k"]) == 0
+
+
+async def test_limit_zero_turns_it_off(client):
+    limiter = RedisFailureLimiter(client, limit=0, window_seconds=60)
+    for _ in range(5):
+        await limiter.record_failure(["k"])
+    assert await limiter.retry_after(["k"]) == 0
+    assert await client.exists("chatd:failures:k") == 0
