@@ -14,7 +14,7 @@ from chatd.application.ports import (
 )
 from chatd.domain.errors import NotAuthenticated, RateLimited
 from chatd.domain.model import TokenPair, TokenState, User
-from chatd.domain.rules import check_password, check_username
+from chatd.domain.rules import check_password, check_username, is_valid_username
 
 
 def token_fingerprint(token: str) -> bytes:
@@ -47,13 +47,16 @@ class Accounts:
         return await self._users.add(username=username, password_hash=password_hash)
 
     async def login(self, *, username: str, password: str, client_address: str) -> TokenPair:
+        # A name no account can have (NUL bytes, lone surrogates...) is never looked up, and
+        # such names share one failure counter.
+        account = username.lower() if is_valid_username(username) else None
         # Counted per account and per address, so neither guessing one account's password from
         # many addresses nor many accounts' from one address gets far. Checked before hashing.
-        limit_keys = [f"login:user:{username.lower()}", f"login:addr:{client_address}"]
+        limit_keys = [f"login:user:{account or '<invalid>'}", f"login:addr:{client_address}"]
         retry_after = await self._login_failures.retry_after(limit_keys)
         if retry_after:
             raise RateLimited("too many failed logins; try again later", retry_after=retry_after)
-        credentials = await self._users.find_credentials(username)
+        credentials = await self._users.find_credentials(username) if account else None
         # Unknown users cost a hash check too, so timing does not tell them apart.
         stored_hash = credentials.password_hash if credentials else None
         if not await self._hasher.verify(password, stored_hash) or credentials is None:

@@ -9,8 +9,12 @@ PASSWORD_MIN_BYTES = 8
 PASSWORD_MAX_BYTES = 72  # bcrypt ignores (or refuses) anything longer
 
 
+def is_valid_username(username: str) -> bool:
+    return USERNAME_PATTERN.fullmatch(username) is not None
+
+
 def check_username(username: str) -> str:
-    if not USERNAME_PATTERN.fullmatch(username):
+    if not is_valid_username(username):
         raise InvalidInput(
             "username must be 3 to 32 characters of letters, digits, '_', '.' or '-'",
             code="invalid_username",
@@ -19,6 +23,8 @@ def check_username(username: str) -> str:
 
 
 def check_password(password: str) -> str:
+    if _has_surrogate(password):
+        raise InvalidInput("password is not valid Unicode text", code="invalid_password")
     size = len(password.encode("utf-8"))
     if not PASSWORD_MIN_BYTES <= size <= PASSWORD_MAX_BYTES:
         raise InvalidInput(

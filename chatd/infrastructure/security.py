@@ -30,13 +30,13 @@ class BcryptHasher:
         self._dummy_hash: bytes | None = None
 
     async def hash(self, password: str) -> bytes:
-        return await self._run(bcrypt.hashpw, password.encode(), bcrypt.gensalt(self._rounds))
+        return await self._run(bcrypt.hashpw, _utf8(password), bcrypt.gensalt(self._rounds))
 
     async def verify(self, password: str, password_hash: bytes | None) -> bool:
         if password_hash is None:
-            await self._run(bcrypt.checkpw, password.encode(), await self._dummy())
+            await self._run(bcrypt.checkpw, _utf8(password), await self._dummy())
             return False
-        return await self._run(bcrypt.checkpw, password.encode(), password_hash)
+        return await self._run(bcrypt.checkpw, _utf8(password), password_hash)
 
     async def _dummy(self) -> bytes:
         if self._dummy_hash is None:
@@ -88,6 +88,12 @@ class JwtCodec:
         if claims["typ"] != expected_type:
             raise NotAuthenticated(f"expected an {expected_type!r} token", code="invalid_token")
         return claims
+
+
+def _utf8(password: str) -> bytes:
+    # "surrogatepass": a login attempt with a lone surrogate (valid JSON) is just a wrong
+    # password, never an error; registration refuses such passwords.
+    return password.encode("utf-8", "surrogatepass")
 
 
 def _user_id(claims: dict) -> int:

@@ -77,6 +77,8 @@ async def test_username_taken_in_any_case(api):
         ({"username": "alice", "password": "short"}, 422, "invalid_password"),
         ({"username": "alice", "password": "x" * 73}, 422, "invalid_password"),
         ({"username": "alice", "password": "ü" * 40}, 422, "invalid_password"),
+        ({"username": "alice", "password": "lone \ud800 surrogate"}, 422, "invalid_password"),
+        ({"username": "nul\u0000", "password": "correct horse"}, 422, "invalid_username"),
         ({"username": "alice"}, 422, "invalid_field"),
         ({"username": 42, "password": "correct horse"}, 422, "invalid_field"),
         ({"username": "alice", "password": ["correct horse"]}, 422, "invalid_field"),
@@ -88,6 +90,24 @@ async def test_register_validation(api, payload, status, code):
     got_status, body = await api.call("POST", "/api/auth/register", json=payload)
     assert (got_status, body["error"]["code"]) == (status, code)
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("alice", "\ud800 x" * 3),
+        ("alice\u0000", "correct horse"),
+        ("\udfff", "correct horse"),
+        ("x" * 5000, "correct horse"),
+        ("", ""),
+    ],
+)
+async def test_hostile_logins_are_just_wrong_credentials(api, username, password):
+    await api.register("alice")
+    status, body = await api.call(
+        "POST", "/api/auth/login", json={"username": username, "password": password}
+    )
+    assert (status, body["error"]["code"]) == (401, "invalid_credentials")
 
 
 async def test_unknown_user_and_wrong_password_get_the_same_answer(api):
