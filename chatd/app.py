@@ -10,21 +10,35 @@ from aiohttp import web
 
 from chatd.application.auth import Accounts
 from chatd.application.messages import Messaging
+from chatd.application.realtime import Typing
 from chatd.application.rooms import Rooms
 from chatd.config import Settings
 from chatd.infrastructure.accounts import PgRefreshTokenRepo, PgUserRepo
 from chatd.infrastructure.clock import SystemClock
 from chatd.infrastructure.db import create_pool
-from chatd.infrastructure.memory_bus import InMemoryBus
-from chatd.infrastructure.rate_limits import RedisFailureLimiter
+from chatd.infrastructure.hub import Hub
 from chatd.infrastructure.messages import PgMessageRepo
+from chatd.infrastructure.rate_limits import RedisFailureLimiter
+from chatd.infrastructure.redis_bus import RedisBus
 from chatd.infrastructure.rooms import PgRoomRepo
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
 from chatd.interfaces.auth_routes import add_auth_routes
 from chatd.interfaces.errors import error_middleware
-from chatd.interfaces.keys import ACCOUNTS, EVENT_BUS, MESSAGING, POOL, REDIS, ROOMS, SETTINGS
+from chatd.interfaces.keys import (
+    ACCOUNTS,
+    EVENT_BUS,
+    HUB,
+    MEMBERSHIPS,
+    MESSAGING,
+    POOL,
+    REDIS,
+    ROOMS,
+    SETTINGS,
+    TYPING,
+)
 from chatd.interfaces.pages import add_page_routes
 from chatd.interfaces.room_routes import add_room_routes
+from chatd.interfaces.ws import add_ws_routes
 
 MAX_BODY_BYTES = 1024 * 1024
 HASHING_THREADS = 4
@@ -40,6 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(settings.templates_dir))
     add_auth_routes(app)
     add_room_routes(app)
+    add_ws_routes(app)
     add_page_routes(app, settings.static_dir)
     return app
 
@@ -57,9 +72,16 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
-    # Single-process for now; the Redis bus replaces this so that processes share events.
-    app[EVENT_BUS] = InMemoryBus()
+    """The Redis bus, this process's Hub and its one subscriber task."""
+    bus = RedisBus(publisher=app[REDIS], url=app[SETTINGS].redis_url)
+    app[EVENT_BUS] = bus
+    app[MEMBERSHIPS] = PgRoomRepo(app[POOL])
+    app[HUB] = Hub(bus=bus, messages=PgMessageRepo(app[POOL]))
+    app[TYPING] = Typing(memberships=app[MEMBERSHIPS], bus=bus, clock=SystemClock())
+    bus.start()
     yield
+    await app[HUB].close()
+    await bus.aclose()
 
 
 async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -1,0 +1,158 @@
+"""A room's stream of messages in one process: gapless and ascending, whatever Pub/Sub does.
+
+Pub/Sub is only a notification. The feed knows the last seq it passed on; the next one goes out
+at once, an old one is dropped, and one past a hole waits while the hole is filled from
+PostgreSQL by a task of the feed's own (the subscriber loop never waits for the database).
+"""
+
+import asyncio
+import logging
+
+from chatd.application.ports import MessageReader
+from chatd.domain.model import Message
+from chatd.infrastructure.connections import Connection
+from chatd.infrastructure.wire import Envelope, message_frame
+
+log = logging.getLogger(__name__)
+
+FILL_PAGE = 500
+FILL_RETRY = 0.05  # seconds, doubled per try while the database misses a seq it must have
+FILL_PATIENCE = 5.0  # seconds before a hole that never fills is stepped over
+
+
+class RoomFeed:
+    def __init__(self, room_id: int, *, messages: MessageReader) -> None:
+        self.room_id = room_id
+        self.last_seq: int | None = None  # None until start() has read the database
+        self.connections: set[Connection] = set()
+        self.waiters = 0  # connections waiting for the feed to be ready
+        self._messages = messages
+        self._pending: dict[int, str] = {}
+        self._filling: asyncio.Task[None] | None = None
+        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def start(self, subscribed: asyncio.Future[None], *, confirm_within: float = 5.0) -> None:
+        """Once the channel is subscribed, read where the room is; then the feed is live."""
+        try:
+            try:
+                await asyncio.wait_for(asyncio.shield(subscribed), confirm_within)
+            except TimeoutError:
+                # The bus is down; its reconnect check will catch up this room.
+                log.warning("room %s: subscription unconfirmed", self.room_id)
+            self.last_seq = await self._messages.last_seq(self.room_id)
+        except BaseException as error:
+            if not self._ready.done():
+                self._ready.set_exception(error)
+                self._ready.exception()  # retrieved: waiters re-raise it themselves
+            raise
+        self._drain()
+        if self._pending:
+            self._start_fill()
+        self._ready.set_result(None)
+
+    async def ready(self) -> None:
+        await asyncio.shield(self._ready)
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready.done() and self._ready.exception() is None
+
+    def on_frame(self, envelope: Envelope) -> None:
+        if envelope.seq is None:
+            self._broadcast(envelope)
+        else:
+            self.on_message(envelope.seq, envelope.text)
+
+    def on_message(self, seq: int, text: str) -> None:
+        if self.last_seq is None:
+            self._pending[seq] = text
+            return
+        if seq <= self.last_seq:
+            return
+        if seq == self.last_seq + 1 and self._filling is None:
+            self._deliver(seq, text)
+            self._drain()
+            return
+        self._pending[seq] = text
+        self._start_fill()
+
+    def check(self) -> None:
+        """Compare with the database (after the bus was away) and fill what is missing."""
+        if self.last_seq is not None:
+            self._start_fill()
+
+    def close(self) -> None:
+        if self._filling is not None:
+            self._filling.cancel()
+        self.connections.clear()
+        self._pending.clear()
+
+    def _broadcast(self, envelope: Envelope) -> None:
+        # Typing goes to the others only; membership changes and presence go to everyone.
+        skip = envelope.user_id if envelope.type == "typing" else None
+        for connection in self.connections:
+            if connection.user.id != skip:
+                connection.send(envelope.text)
+
+    def _deliver(self, seq: int, text: str) -> None:
+        self.last_seq = seq
+        for connection in self.connections:
+            connection.push_message(self.room_id, seq, text)
+
+    def _drain(self) -> None:
+        assert self.last_seq is not None
+        for seq in [seq for seq in self._pending if seq <= self.last_seq]:
+            del self._pending[seq]
+        while (text := self._pending.pop(self.last_seq + 1, None)) is not None:
+            self._deliver(self.last_seq + 1, text)
+
+    def _start_fill(self) -> None:
+        if self._filling is None:
+            self._filling = asyncio.create_task(self._fill())
+
+    async def _fill(self) -> None:
+        waited, delay = 0.0, FILL_RETRY
+        try:
+            while True:
+                rows = await self._fetch_page()
+                delivered = self._deliver_rows(rows or [])
+                self._drain()
+                if not self._pending and rows is not None and len(rows) < FILL_PAGE:
+                    return
+                if delivered:
+                    waited, delay = 0.0, FILL_RETRY
+                    continue
+                if waited >= FILL_PATIENCE and rows is not None:
+                    self._step_over_hole(rows)
+                    waited = 0.0
+                    continue
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 1.0)
+        finally:
+            self._filling = None
+
+    async def _fetch_page(self) -> list[Message] | None:
+        assert self.last_seq is not None
+        try:
+            return await self._messages.list_after(self.room_id, self.last_seq, limit=FILL_PAGE)
+        except Exception:
+            log.exception("room %s: gap fill failed; retrying", self.room_id)
+            return None
+
+    def _deliver_rows(self, rows: list[Message]) -> int:
+        delivered = 0
+        for message in rows:
+            assert self.last_seq is not None
+            if message.seq == self.last_seq + 1:
+                self._deliver(message.seq, message_frame(message))
+                delivered += 1
+        return delivered
+
+    def _step_over_hole(self, rows: list[Message]) -> None:
+        candidates = [*self._pending, *(message.seq for message in rows)]
+        if not candidates:
+            return
+        first = min(candidates)
+        log.error("room %s: seqs %s..%s never appeared", self.room_id, self.last_seq, first - 1)
+        self.last_seq = first - 1

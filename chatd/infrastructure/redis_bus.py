@@ -1,0 +1,152 @@
+"""The event bus across processes: Redis Pub/Sub, one channel per room and per user.
+
+Publishing encodes the event once into the client frame text. One subscriber task per process
+reads the channels its connections need and hands each frame to the Hub. Pub/Sub drops what is
+published while the subscriber is away, so after every reconnect the Hub is told to check its
+rooms against the database.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from chatd.domain.events import RoomEvent
+from chatd.infrastructure.memory_bus import BusSink, route
+from chatd.infrastructure.wire import channels_of, event_frame
+
+log = logging.getLogger(__name__)
+
+# Always subscribed, so the subscriber connection is never idle-unsubscribed (later: broadcasts
+# to every process).
+CONTROL_CHANNEL = "chatd:control"
+BACKOFF_START, BACKOFF_MAX = 0.05, 2.0
+
+
+class RedisBus:
+    def __init__(self, *, publisher: redis.Redis, url: str) -> None:
+        self._publisher = publisher
+        # Its own client with retries off: a dropped connection must surface here, not be
+        # silently re-established by redis-py (we would not know what was lost meanwhile).
+        self._client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
+        self._sink: BusSink | None = None
+        self._channels: set[str] = {CONTROL_CHANNEL}
+        self._confirmations: dict[str, asyncio.Future[None]] = {}
+        self._commands: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._pubsub: redis.client.PubSub | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.reconnects = 0
+
+    def attach(self, sink: BusSink) -> None:
+        self._sink = sink
+
+    async def publish(self, event: RoomEvent) -> None:
+        text = event_frame(event)
+        try:
+            for channel in channels_of(event):
+                await self._publisher.publish(channel, text)
+        except RedisError as error:
+            # The change is committed; subscribers fill the gap from PostgreSQL on the next
+            # event of the room or when their own connection comes back.
+            log.warning("publish of %s failed: %s", type(event).__name__, error)
+
+    def subscribe(self, channel: str) -> asyncio.Future[None]:
+        """Ask for a channel; the future resolves once Redis has confirmed the subscription."""
+        self._channels.add(channel)
+        confirmed = self._confirmations.get(channel)
+        if confirmed is None or confirmed.done():
+            confirmed = asyncio.get_running_loop().create_future()
+            self._confirmations[channel] = confirmed
+        self._commands.put_nowait(("SUBSCRIBE", channel))
+        return confirmed
+
+    def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+        self._commands.put_nowait(("UNSUBSCRIBE", channel))
+
+    @property
+    def channels(self) -> frozenset[str]:
+        return frozenset(self._channels)
+
+    def start(self) -> None:
+        """Start the subscriber task."""
+        self._task = asyncio.create_task(self._run(), name="event-bus-subscriber")
+
+    async def aclose(self) -> None:
+        """Stop the subscriber task and close the subscriber connection."""
+        self._stopping = True
+        # Cancel until it ends: a cancellation landing inside redis-py's connect can be lost.
+        while self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.wait({self._task}, timeout=0.5)
+        await self._drop()
+        await self._client.aclose()
+
+    async def _run(self) -> None:
+        """Connect, read, and on any failure reconnect with backoff."""
+        backoff = BACKOFF_START
+        first = True
+        while not self._stopping:
+            try:
+                await self._connect()
+                if self._stopping:
+                    return
+                if not first:
+                    self.reconnects += 1
+                    log.info("event bus reconnected; checking every room")
+                    if self._sink:
+                        self._sink.on_reconnected()
+                first = False
+                backoff = BACKOFF_START
+                await asyncio.gather(self._read(), self._send_commands())
+            except (RedisError, OSError) as error:
+                log.warning("event bus connection lost (%s); retrying in %.2fs", error, backoff)
+            await self._drop()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, BACKOFF_MAX)
+
+    async def _connect(self) -> None:
+        pubsub = self._client.pubsub()
+        self._pubsub = pubsub
+        # Commands queued before this point are covered by subscribing the whole wanted set.
+        while not self._commands.empty():
+            self._commands.get_nowait()
+        await pubsub.subscribe(*self._channels)
+
+    async def _send_commands(self) -> None:
+        # One task sends SUBSCRIBE/UNSUBSCRIBE in call order, so the last call wins.
+        assert self._pubsub is not None
+        while True:
+            command, channel = await self._commands.get()
+            if command == "SUBSCRIBE":
+                await self._pubsub.subscribe(channel)
+            else:
+                await self._pubsub.unsubscribe(channel)
+
+    async def _read(self) -> None:
+        assert self._pubsub is not None
+        while True:
+            message = await self._pubsub.get_message(timeout=None)
+            if message is None:
+                continue
+            channel = message["channel"].decode()
+            if message["type"] == "message":
+                try:
+                    route(self._sink, channel, message["data"].decode())
+                except Exception:
+                    log.exception("cannot route a frame from %s", channel)
+            elif message["type"] == "subscribe":
+                confirmed = self._confirmations.pop(channel, None)
+                if confirmed is not None and not confirmed.done():
+                    confirmed.set_result(None)
+
+    async def _drop(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()

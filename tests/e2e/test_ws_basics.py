@@ -1,0 +1,159 @@
+"""/ws on one in-process server: auth, ready, the client frames and their replies."""
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from tests.wsclient import WsClient, seqs
+
+
+def base_url(api) -> str:
+    return str(api.client.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def alice(api) -> str:
+    return await api.user_token("alice")
+
+
+@pytest.fixture
+async def bob(api) -> str:
+    return await api.user_token("bob")
+
+
+@pytest.fixture
+async def room(api, alice) -> dict:
+    status, room = await api.call("POST", "/api/rooms", token=alice, json={"name": "general"})
+    assert status == 201
+    return room
+
+
+async def test_ready_lists_the_users_rooms(api, alice, room):
+    client = await WsClient.connect(base_url(api), alice)
+    assert client.ready["user"]["username"] == "alice"
+    assert client.ready["rooms"] == [room["id"]]
+    await client.close()
+
+
+async def test_send_join_leave_typing_between_two_users(api, alice, bob, room):
+    a = await WsClient.connect(base_url(api), alice)
+    b = await WsClient.connect(base_url(api), bob)
+    joined = await b.request({"type": "join_room", "room_id": room["id"]})
+    assert joined["type"] == "ack" and joined["room"]["id"] == room["id"]
+    event = await a.expect("join_room")
+    assert (event["room_id"], event["user"]["username"]) == (room["id"], "bob")
+    system = await b.expect("system_message")
+    assert system["message"]["kind"] == "system"
+
+    ack = await b.request(
+        {"type": "send_message", "room_id": room["id"], "body": "hi", "client_id": "c1"}
+    )
+    assert ack["message"]["body"] == "hi" and ack["message"]["client_id"] == "c1"
+    got = await a.expect("new_message")
+    assert got["message"] == ack["message"]
+    assert (await b.expect("new_message"))["message"] == ack["message"]
+
+    assert (await a.request({"type": "typing", "room_id": room["id"]}))["type"] == "ack"
+    typing = await b.expect("typing")
+    assert (typing["room_id"], typing["user"]["username"]) == (room["id"], "alice")
+
+    assert (await b.request({"type": "leave_room", "room_id": room["id"]}))["type"] == "ack"
+    left = await a.expect("leave_room")
+    assert left["user"]["username"] == "bob"
+    await a.close()
+    await b.close()
+
+
+async def test_rest_post_reaches_the_socket(api, alice, room):
+    client = await WsClient.connect(base_url(api), alice)
+    status, posted = await api.call(
+        "POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": "via curl"}
+    )
+    assert status == 201
+    assert (await client.expect("new_message"))["message"] == posted
+    await client.close()
+
+
+async def test_a_join_over_rest_reaches_the_users_open_socket(api, alice, bob, room):
+    b = await WsClient.connect(base_url(api), bob)
+    assert b.ready["rooms"] == []
+    status, _ = await api.call("POST", f"/api/rooms/{room['id']}/join", token=bob)
+    assert status == 200
+    await b.expect("join_room", room_id=room["id"])
+    status, posted = await api.call(
+        "POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": "welcome"}
+    )
+    assert (await b.expect("new_message"))["message"] == posted
+    await b.close()
+
+
+async def test_auth_resume_replays_then_goes_live(api, alice, room):
+    for n in range(5):
+        await api.call(
+            "POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": f"m{n}"}
+        )
+    client = await WsClient.connect(base_url(api), alice, resume={room["id"]: 2})
+    replayed = await client.collect_messages(room["id"], lambda got: len(got) == 3)
+    assert seqs(replayed) == [3, 4, 5]
+    await api.call("POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": "x"})
+    live = await client.collect_messages(room["id"], lambda got: len(got) == 1)
+    assert seqs(live) == [6]
+    await client.close()
+
+
+async def test_resume_frame_then_resumed(api, alice, room):
+    client = await WsClient.connect(base_url(api), alice)
+    for n in range(3):
+        await api.call(
+            "POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": f"m{n}"}
+        )
+    assert seqs(await client.collect_messages(room["id"], lambda got: len(got) == 3)) == [1, 2, 3]
+    await client.send({"type": "resume", "ref": "r", "rooms": {str(room["id"]): 1}})
+    resumed = await client.expect("resumed")
+    assert resumed["ref"] == "r"  # nothing replayed: 2 and 3 were sent already
+    await client.close()
+
+
+@pytest.mark.parametrize("first", [{"type": "auth", "token": "nope"}, {"type": "join_room"}])
+async def test_bad_first_frame_closes_4401(api, first):
+    client = await WsClient.connect(base_url(api))
+    await client.send(first)
+    assert await client.closed() == 4401
+    await client.close()
+
+
+async def test_binary_frame_closes_1003(api, alice):
+    client = await WsClient.connect(base_url(api), alice)
+    await client.ws.send_bytes(b"\x00\x01")
+    assert await client.closed() == 1003
+    await client.close()
+
+
+async def test_oversized_frame_closes_1009(api, alice):
+    client = await WsClient.connect(base_url(api), alice)
+    await client.send({"type": "typing", "room_id": 1, "pad": "x" * 70_000})
+    assert await client.closed() == 1009
+    await client.close()
+
+
+async def test_foreign_origin_is_refused_before_the_upgrade(api):
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(
+                base_url(api).replace("http", "ws") + "/ws",
+                headers={"Origin": "https://evil.example"},
+            )
+        assert refused.value.status == 403
+        own = base_url(api)
+        ws = await session.ws_connect(own.replace("http", "ws") + "/ws", headers={"Origin": own})
+        await ws.close()
+
+
+async def test_no_auth_frame_closes_4401_after_the_timeout(api, monkeypatch):
+    from chatd.interfaces import ws as ws_module
+
+    monkeypatch.setattr(ws_module, "AUTH_TIMEOUT", 0.3)
+    client = await WsClient.connect(base_url(api))
+    assert await asyncio.wait_for(client.closed(), 5) == 4401
+    await client.close()
