@@ -114,3 +114,42 @@ class WsClient:
 
 def seqs(messages: list[dict]) -> list[int]:
     return [m["seq"] for m in messages]
+
+
+class Http:
+    """REST calls against one server process."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        self.session = session
+        self.base_url = base_url
+
+    async def call(self, method: str, path: str, token: str | None = None, **kwargs: Any):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        url = self.base_url + path
+        async with self.session.request(method, url, headers=headers, **kwargs) as response:
+            body = await response.json() if response.content_type == "application/json" else None
+            return response.status, body
+
+    async def user_token(self, username: str, password: str = "correct horse") -> str:
+        credentials = {"username": username, "password": password}
+        status, body = await self.call("POST", "/api/auth/register", json=credentials)
+        assert status == 201, body
+        status, body = await self.call("POST", "/api/auth/login", json=credentials)
+        assert status == 200, body
+        return body["access_token"]
+
+    async def create_room(self, token: str, name: str = "general") -> int:
+        status, room = await self.call("POST", "/api/rooms", token, json={"name": name})
+        assert status == 201, room
+        return room["id"]
+
+    async def join(self, token: str, room_id: int) -> None:
+        status, body = await self.call("POST", f"/api/rooms/{room_id}/join", token)
+        assert status == 200, body
+
+    async def post(self, token: str, room_id: int, body: str) -> dict:
+        status, message = await self.call(
+            "POST", f"/api/rooms/{room_id}/messages", token, json={"body": body}
+        )
+        assert status == 201, message
+        return message
