@@ -33,7 +33,7 @@ class ClientFrame:
 def parse_frame(text: str) -> ClientFrame:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise FrameError("the frame is not valid JSON", code="invalid_json") from None
     if not isinstance(data, dict):
         raise FrameError("a frame must be a JSON object", code="expected_object")
