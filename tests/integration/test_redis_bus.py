@@ -1,0 +1,104 @@
+"""RedisBus against the real Redis: frames between two buses (two processes), subscriptions
+that follow interest, and recovery when the subscriber connection is killed."""
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as redis
+
+from chatd.domain.events import MemberJoined, MessagePosted, UserTyping
+from chatd.infrastructure.redis_bus import RedisBus
+from chatd.infrastructure.wire import Envelope, room_channel, user_channel
+from tests.realtime_fakes import ALICE, message
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.frames: asyncio.Queue[tuple[str, Envelope]] = asyncio.Queue()
+        self.reconnected = asyncio.Event()
+
+    def on_room_frame(self, envelope: Envelope) -> None:
+        self.frames.put_nowait(("room", envelope))
+
+    def on_user_frame(self, user_id: int, envelope: Envelope) -> None:
+        self.frames.put_nowait((f"user:{user_id}", envelope))
+
+    def on_reconnected(self) -> None:
+        self.reconnected.set()
+
+    async def next(self, within: float = 5.0) -> tuple[str, Envelope]:
+        return await asyncio.wait_for(self.frames.get(), within)
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def buses(redis_url, redis_client) -> AsyncIterator[tuple[RedisBus, RedisBus, Sink]]:
+    """A publishing bus and a subscribing one with a recording sink."""
+    publisher = RedisBus(publisher=redis_client, url=redis_url)
+    subscriber = RedisBus(publisher=redis_client, url=redis_url)
+    sink = Sink()
+    subscriber.attach(sink)
+    subscriber.start()
+    yield publisher, subscriber, sink
+    await subscriber.aclose()
+    await publisher.aclose()
+
+
+async def test_frames_travel_between_processes(buses):
+    publisher, subscriber, sink = buses
+    await asyncio.wait_for(subscriber.subscribe(room_channel(3)), 5)
+    await asyncio.wait_for(subscriber.subscribe(user_channel(ALICE.id)), 5)
+    await publisher.publish(MessagePosted(message(3, 1)))
+    where, envelope = await sink.next()
+    assert (where, envelope.type, envelope.room_id, envelope.seq) == ("room", "new_message", 3, 1)
+    await publisher.publish(MemberJoined(room_id=3, user=ALICE))
+    received = {(await sink.next())[0], (await sink.next())[0]}
+    assert received == {"room", f"user:{ALICE.id}"}
+    await publisher.publish(UserTyping(room_id=4, user=ALICE))  # not subscribed
+    await publisher.publish(UserTyping(room_id=3, user=ALICE))
+    assert (await sink.next())[1].type == "typing" and sink.frames.empty()
+
+
+async def test_an_unsubscribed_channel_stops_and_the_last_call_wins(buses, redis_client):
+    publisher, subscriber, sink = buses
+    await asyncio.wait_for(subscriber.subscribe(room_channel(3)), 5)
+    subscriber.unsubscribe(room_channel(3))
+    again = subscriber.subscribe(room_channel(3))
+    subscriber.unsubscribe(room_channel(3))
+    await asyncio.wait_for(subscriber.subscribe(room_channel(8)), 5)  # commands go in order
+    assert not again.cancelled()
+    assert await redis_client.pubsub_numsub(room_channel(3)) == [(b"chatd:room:3", 0)]
+    await publisher.publish(MessagePosted(message(3, 1)))
+    await publisher.publish(MessagePosted(message(8, 1)))
+    assert (await sink.next())[1].room_id == 8
+
+
+async def test_a_killed_subscriber_reconnects_resubscribes_and_says_so(buses, redis_client):
+    publisher, subscriber, sink = buses
+    await asyncio.wait_for(subscriber.subscribe(room_channel(3)), 5)
+    assert await redis_client.client_kill_filter(_type="pubsub") >= 1
+    await asyncio.wait_for(sink.reconnected.wait(), 5)
+    assert subscriber.reconnects == 1
+    for attempt in itertools.count():  # resubscribed once Redis confirms; bounded
+        if await redis_client.pubsub_numsub(room_channel(3)) == [(b"chatd:room:3", 1)]:
+            break
+        assert attempt < 500
+        await asyncio.sleep(0.01)
+    await publisher.publish(MessagePosted(message(3, 2)))
+    assert (await sink.next())[1].seq == 2
+
+
+async def test_publishing_with_redis_gone_does_not_fail_the_caller(redis_url):
+    gone = redis.Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.2)
+    bus = RedisBus(publisher=gone, url=redis_url)
+    await bus.publish(MessagePosted(message(3, 1)))  # logged; the post itself is committed
+    await bus.aclose()
+    await gone.aclose()

@@ -1,0 +1,100 @@
+"""Hub: channel subscriptions follow local interest; membership changes; resume; reconnects."""
+
+from chatd.domain.events import MemberJoined, MessagePosted, UserTyping
+from chatd.infrastructure.connections import Connection
+from chatd.infrastructure.hub import RESYNC_LIMIT, Hub
+from chatd.infrastructure.memory_bus import InMemoryBus
+from chatd.infrastructure.wire import read_frame, room_channel, user_channel
+from tests.realtime_fakes import ALICE, BOB, FakeMessages, FakeSocket, message, settle
+
+
+def setup() -> tuple[Hub, InMemoryBus, FakeMessages]:
+    bus, db = InMemoryBus(), FakeMessages()
+    return Hub(bus=bus, messages=db), bus, db
+
+
+async def connected(hub: Hub, user=ALICE) -> tuple[Connection, FakeSocket]:
+    socket = FakeSocket()
+    connection = Connection(socket, user=user)
+    connection.start()
+    await hub.attach(connection)
+    return connection, socket
+
+
+def types(socket: FakeSocket) -> list[str]:
+    return [read_frame(text).type for text in socket.sent]
+
+
+def seqs(socket: FakeSocket) -> list[int]:
+    return [read_frame(t).seq for t in socket.sent if read_frame(t).seq is not None]
+
+
+async def test_channels_follow_the_first_and_last_local_interest():
+    hub, bus, _ = setup()
+    first, _ = await connected(hub)
+    second, _ = await connected(hub)
+    assert bus.channels == {user_channel(ALICE.id)}
+    await hub.watch(first, 5)
+    await hub.watch(second, 5)
+    assert room_channel(5) in bus.channels
+    hub.unwatch(first, 5)
+    assert room_channel(5) in bus.channels
+    hub.detach(second)
+    assert room_channel(5) not in bus.channels
+    hub.detach(first)
+    assert bus.channels == frozenset()
+
+
+async def test_published_messages_reach_watchers_in_order():
+    hub, bus, db = setup()
+    connection, socket = await connected(hub)
+    await hub.watch(connection, 5)
+    for stored in db.store(5, 3):
+        await bus.publish(MessagePosted(stored))
+    await bus.publish(UserTyping(room_id=5, user=BOB))
+    await settle()
+    assert seqs(socket) == [1, 2, 3] and types(socket)[-1] == "typing"
+
+
+async def test_a_join_elsewhere_starts_the_room_on_every_connection_of_the_user():
+    hub, bus, db = setup()
+    connection, socket = await connected(hub)
+    await bus.publish(MemberJoined(room_id=9, user=ALICE))
+    await settle()
+    assert connection.watching(9) and types(socket) == ["join_room"]
+    await bus.publish(MessagePosted(db.store(9, 1)[0]))
+    await settle()
+    assert seqs(socket) == [1]
+
+
+async def test_replay_sends_the_missed_then_the_live_ones():
+    hub, bus, db = setup()
+    db.store(5, 10)
+    connection, socket = await connected(hub)
+    await hub.watch(connection, 5, hold=True)
+    await bus.publish(MessagePosted(db.store(5, 1)[0]))  # 11 arrives live during the replay
+    assert await hub.replay(connection, 5, 4)
+    await bus.publish(MessagePosted(db.store(5, 1)[0]))
+    await settle()
+    assert seqs(socket) == list(range(5, 13))
+
+
+async def test_replay_past_the_limit_is_a_resync():
+    hub, _, db = setup()
+    db.store(5, RESYNC_LIMIT + 2)
+    connection, socket = await connected(hub)
+    await hub.watch(connection, 5, hold=True)
+    assert not await hub.replay(connection, 5, 1)
+    await settle()
+    assert socket.sent == []
+
+
+async def test_a_bus_reconnect_checks_every_room():
+    hub, _, db = setup()
+    connection, socket = await connected(hub)
+    await hub.watch(connection, 5)
+    db.store(5, 3)  # published while the bus was away
+    hub.on_reconnected()
+    await settle(50)
+    assert seqs(socket) == [1, 2, 3]
+    assert message(5, 1).seq == 1

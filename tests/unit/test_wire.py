@@ -1,0 +1,45 @@
+"""Frames are encoded once, in the contract's shapes, and read back for routing."""
+
+import json
+
+from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
+from chatd.infrastructure.wire import channels_of, event_frame, read_frame, room_channel
+from tests.realtime_fakes import ALICE, EPOCH, message
+
+USER = {"id": 1, "username": "alice", "created_at": EPOCH.isoformat()}
+
+
+def test_message_frames():
+    frame = json.loads(event_frame(MessagePosted(message(3, 7))))
+    assert frame == {
+        "type": "new_message",
+        "message": {
+            "id": 300_007,
+            "room_id": 3,
+            "seq": 7,
+            "kind": "user",
+            "author": USER,
+            "body": "m7",
+            "client_id": None,
+            "created_at": EPOCH.isoformat(),
+        },
+    }
+    envelope = read_frame(event_frame(MessagePosted(message(3, 7))))
+    assert (envelope.type, envelope.room_id, envelope.seq, envelope.user_id) == (
+        "new_message",
+        3,
+        7,
+        1,
+    )
+
+
+def test_membership_and_typing_frames_and_their_channels():
+    for event, kind in (
+        (MemberJoined(room_id=3, user=ALICE), "join_room"),
+        (MemberLeft(room_id=3, user=ALICE), "leave_room"),
+        (UserTyping(room_id=3, user=ALICE), "typing"),
+    ):
+        assert json.loads(event_frame(event)) == {"type": kind, "room_id": 3, "user": USER}
+        assert read_frame(event_frame(event)).user_id == 1
+    assert channels_of(UserTyping(room_id=3, user=ALICE)) == [room_channel(3)]
+    assert channels_of(MemberJoined(room_id=3, user=ALICE)) == ["chatd:room:3", "chatd:user:1"]
