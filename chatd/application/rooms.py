@@ -24,9 +24,12 @@ class Rooms:
         self._bus = bus
 
     async def create(self, *, owner: User, name: str, topic: str | None = None) -> Room:
-        return await self._rooms.add(
+        room = await self._rooms.add(
             name=check_room_name(name), topic=check_topic(topic or ""), owner=owner
         )
+        # No system message, but the owner's open connections must start following the room.
+        await self._bus.publish(MemberJoined(room_id=room.id, user=owner))
+        return room
 
     async def list_rooms(
         self, *, viewer: User, limit: int = DEFAULT_PAGE, before_id: int | None = None

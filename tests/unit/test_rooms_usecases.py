@@ -37,7 +37,9 @@ async def test_create_makes_the_creator_owner_and_posts_nothing(rooms, store, bu
     room = await rooms.create(owner=ALICE, name="  general  ", topic=" chat ")
     assert (room.name, room.topic, room.owner_id, room.member_count) == ("general", "chat", 1, 1)
     assert [(m.user, m.role) for m in await store.members(room.id)] == [(ALICE, "owner")]
-    assert store.messages == [] and bus.events == []
+    # No system message; the one event tells the owner's open connections to follow the room.
+    assert store.messages == []
+    assert bus.events == [MemberJoined(room_id=room.id, user=ALICE)]
 
 
 @pytest.mark.parametrize(
@@ -59,6 +61,7 @@ async def test_create_rejects_bad_names_and_topics(rooms, name, topic, code):
 
 async def test_join_twice_is_one_membership_one_message_one_pair_of_events(rooms, store, bus):
     room = await rooms.create(owner=ALICE, name="general")
+    bus.events.clear()  # the creation's own MemberJoined is not under test here
     first = await rooms.join(room_id=room.id, user=BOB)
     again = await rooms.join(room_id=room.id, user=BOB)
     assert first.member_count == again.member_count == 2
@@ -70,6 +73,7 @@ async def test_join_twice_is_one_membership_one_message_one_pair_of_events(rooms
 
 async def test_leave_posts_a_system_message_then_the_event(rooms, store, bus):
     room = await rooms.create(owner=ALICE, name="general")
+    bus.events.clear()  # the creation's own MemberJoined is not under test here
     await rooms.leave(room_id=room.id, user=ALICE)
     assert [m.body for m in store.messages] == ["alice left"]
     assert bus.events == [MessagePosted(store.messages[0]), MemberLeft(room.id, ALICE)]
@@ -122,6 +126,7 @@ async def test_list_is_newest_first_with_joined(rooms):
 
 async def test_post_stores_trimmed_body_and_publishes_it(rooms, messaging, store, bus):
     room = await rooms.create(owner=ALICE, name="general")
+    bus.events.clear()  # the creation's own MemberJoined is not under test here
     message, created = await messaging.post(room_id=room.id, author=ALICE, body="  hello \n")
     assert created and (message.body, message.seq, message.kind) == ("hello", 1, "user")
     assert bus.events == [MessagePosted(message)]
@@ -173,7 +178,7 @@ async def test_events_are_published_only_once_the_change_is_stored(store):
     room = await rooms.create(owner=ALICE, name="general")
     await rooms.join(room_id=room.id, user=BOB)
     await messaging.post(room_id=room.id, author=BOB, body="hi")
-    assert len(bus.events) == 3
+    assert len(bus.events) == 4  # create, join (event and system message), post
 
 
 @pytest.mark.parametrize(

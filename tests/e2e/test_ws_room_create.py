@@ -1,0 +1,27 @@
+"""A room created while the creator's socket is open is followed by that socket at once."""
+
+from tests.wsclient import WsClient
+
+
+async def test_the_creators_open_socket_follows_a_new_room(api):
+    alice = await api.user_token("alice")
+    bob = await api.user_token("bob")
+    base_url = str(api.client.make_url("")).rstrip("/")
+    socket = await WsClient.connect(base_url, alice)
+    try:
+        assert socket.ready["rooms"] == []
+        status, room = await api.call("POST", "/api/rooms", token=alice, json={"name": "new"})
+        assert status == 201
+        joined = await socket.expect("join_room", room_id=room["id"])
+        assert joined["user"]["username"] == "alice"
+
+        assert (await api.call("POST", f"/api/rooms/{room['id']}/join", token=bob))[0] == 200
+        path = f"/api/rooms/{room['id']}/messages"
+        assert (await api.call("POST", path, token=bob, json={"body": "hi"}))[0] == 201
+        messages = await socket.collect_messages(room["id"], lambda got: len(got) == 2)
+        assert [(m["seq"], m["kind"], m["body"]) for m in messages] == [
+            (1, "system", "bob joined"),
+            (2, "user", "hi"),
+        ]
+    finally:
+        await socket.close()
