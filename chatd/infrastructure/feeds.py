@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 FILL_PAGE = 500
 FILL_RETRY = 0.05  # seconds, doubled per try while the database misses a seq it must have
 FILL_PATIENCE = 5.0  # seconds before a hole that never fills is stepped over
+PENDING_LIMIT = 5000  # frames held while a fill runs; past it they are left to the fill
 
 
 class RoomFeed:
@@ -28,6 +29,7 @@ class RoomFeed:
         self.waiters = 0  # connections waiting for the feed to be ready
         self._messages = messages
         self._pending: dict[int, str] = {}
+        self._skipped = False  # a frame was not held (PENDING_LIMIT) since the last read
         self._filling: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -73,7 +75,10 @@ class RoomFeed:
             self._deliver(seq, text)
             self._drain()
             return
-        self._pending[seq] = text
+        if len(self._pending) < PENDING_LIMIT:
+            self._pending[seq] = text
+        else:
+            self._skipped = True  # it is stored: the fill reads it from the database
         self._start_fill()
 
     def check(self) -> None:
@@ -114,10 +119,12 @@ class RoomFeed:
         waited, delay = 0.0, FILL_RETRY
         try:
             while True:
+                self._skipped = False
                 rows = await self._fetch_page()
                 delivered = self._deliver_rows(rows or [])
                 self._drain()
-                if not self._pending and rows is not None and len(rows) < FILL_PAGE:
+                done = rows is not None and len(rows) < FILL_PAGE and not self._skipped
+                if done and not self._pending:
                     return
                 if delivered:
                     waited, delay = 0.0, FILL_RETRY

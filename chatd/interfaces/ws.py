@@ -37,6 +37,7 @@ MAX_FRAME_BYTES = 64 * 1024  # aiohttp closes with 1009 past this
 HEARTBEAT = 30.0
 UNAUTHENTICATED = 4401
 UNSUPPORTED_DATA = 1003
+INTERNAL_ERROR = 1011
 SHUTDOWN_DRAIN = 2.0
 
 
@@ -112,7 +113,12 @@ class Session:
     async def run(self, auth: ClientFrame) -> None:
         self.connection.start()
         try:
-            await self._open(auth)
+            try:
+                await self._open(auth)
+            except Exception:
+                log.exception("cannot open the session of user %s", self.user.id)
+                await self.ws.close(code=INTERNAL_ERROR, message=b"try again later")
+                return
             await self._serve()
         finally:
             self.hub.detach(self.connection)
@@ -216,9 +222,13 @@ HANDLERS: dict[str, Callable[[Session, ClientFrame], Awaitable[dict | None]]] = 
 
 
 async def close_websockets(app: web.Application) -> None:
-    """on_shutdown: drain and close every connection with 1001 (the server no longer accepts)."""
+    """on_shutdown (the server no longer accepts): let every connection's queue drain, then
+    close it with 1001; then the sockets that never authenticated."""
     await asyncio.gather(
         *(c.close(drain=SHUTDOWN_DRAIN, message=b"server shutdown") for c in app[HUB].connections),
+        return_exceptions=True,
+    )
+    await asyncio.gather(
         *(ws.close(code=1001, message=b"server shutdown") for ws in list(app[WEBSOCKETS])),
         return_exceptions=True,
     )

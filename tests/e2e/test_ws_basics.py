@@ -157,3 +157,19 @@ async def test_no_auth_frame_closes_4401_after_the_timeout(api, monkeypatch):
     client = await WsClient.connect(base_url(api))
     assert await asyncio.wait_for(client.closed(), 5) == 4401
     await client.close()
+
+
+async def test_allowed_origins_replace_the_own_origin_rule(aiohttp_client, settings):
+    from chatd.app import create_app
+
+    app = create_app(settings.with_overrides(allowed_origins=("https://chat.example",)))
+    client = await aiohttp_client(app)
+    own = str(client.make_url("")).rstrip("/")
+    url = own.replace("http", "ws") + "/ws"
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(url, headers={"Origin": "https://chat.example"})
+        await ws.close()
+        for refused in (own, "https://chat.example.evil", "null"):
+            with pytest.raises(aiohttp.WSServerHandshakeError) as error:
+                await session.ws_connect(url, headers={"Origin": refused})
+            assert error.value.status == 403

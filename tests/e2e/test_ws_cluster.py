@@ -175,6 +175,8 @@ async def test_pubsub_cut_while_posting_loses_nothing(cluster, redis_url):
             for messages in await received:
                 assert_gapless(messages, first, last)
         assert killed >= 6, "each cut killed both processes' subscribers"
+        for server in (cluster.a, cluster.b):
+            assert "event bus reconnected" in server.log_path.read_text(errors="replace")
     finally:
         await admin.aclose()
 

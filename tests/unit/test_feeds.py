@@ -142,3 +142,14 @@ async def test_membership_frames_go_to_everyone_typing_to_the_others(kind):
     feed.on_frame(read_frame(f'{{"type":"typing","room_id":{ROOM},"user":{{"id":1}}}}'))
     await settle()
     assert socket.sent == [frame]  # alice (id 1) does not get her own typing
+
+
+async def test_frames_past_the_pending_limit_are_read_from_the_database(monkeypatch):
+    monkeypatch.setattr(feeds, "PENDING_LIMIT", 3)
+    db = FakeMessages()
+    feed, socket = await started_feed(db)
+    db.store(ROOM, 10)
+    publish(feed, db, 2, 3, 4, 5, 6, 7, 8, 9, 10)  # 1 lost; only 3 of these are held
+    assert len(feed._pending) <= 3
+    await until(lambda: len(socket.sent) == 10)
+    assert seqs_sent(socket) == list(range(1, 11))
