@@ -39,11 +39,12 @@ class FakeMessages:
 
     async def list_after(self, room_id: int, after_seq: int, *, limit: int) -> list[Message]:
         self.reads += 1
-        await asyncio.sleep(0)
         if self.fail:
             self.fail -= 1
             raise ConnectionError("database down")
-        return [m for m in self.rooms.get(room_id, []) if m.seq > after_seq][:limit]
+        rows = [m for m in self.rooms.get(room_id, []) if m.seq > after_seq][:limit]
+        await asyncio.sleep(0)  # the snapshot is taken when the query starts
+        return rows
 
     async def last_seq(self, room_id: int) -> int:
         await asyncio.sleep(0)

@@ -84,6 +84,7 @@ class RoomFeed:
     def check(self) -> None:
         """Compare with the database (after the bus was away) and fill what is missing."""
         if self.last_seq is not None:
+            self._skipped = True  # a fill already running must read once more
             self._start_fill()
 
     def close(self) -> None:

@@ -40,6 +40,8 @@ class RedisBus:
         self._pubsub: redis.client.PubSub | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._connected_before = False
+        self._check_when_subscribed = False
         self.reconnects = 0
 
     def attach(self, sink: BusSink) -> None:
@@ -90,18 +92,11 @@ class RedisBus:
     async def _run(self) -> None:
         """Connect, read, and on any failure reconnect with backoff."""
         backoff = BACKOFF_START
-        first = True
         while not self._stopping:
             try:
                 await self._connect()
                 if self._stopping:
                     return
-                if not first:
-                    self.reconnects += 1
-                    log.info("event bus reconnected; checking every room")
-                    if self._sink:
-                        self._sink.on_reconnected()
-                first = False
                 backoff = BACKOFF_START
                 await asyncio.gather(self._read(), self._send_commands())
             except (RedisError, OSError) as error:
@@ -116,7 +111,11 @@ class RedisBus:
         # Commands queued before this point are covered by subscribing the whole wanted set.
         while not self._commands.empty():
             self._commands.get_nowait()
-        await pubsub.subscribe(*self._channels)
+        # Redis confirms in order: once the control channel is confirmed, so is every room, and
+        # a check of the rooms against the database cannot miss what is published after it.
+        self._check_when_subscribed = self._connected_before
+        self._connected_before = True
+        await pubsub.subscribe(*(self._channels - {CONTROL_CHANNEL}), CONTROL_CHANNEL)
 
     async def _send_commands(self) -> None:
         # One task sends SUBSCRIBE/UNSUBSCRIBE in call order, so the last call wins.
@@ -144,6 +143,15 @@ class RedisBus:
                 confirmed = self._confirmations.pop(channel, None)
                 if confirmed is not None and not confirmed.done():
                     confirmed.set_result(None)
+                if channel == CONTROL_CHANNEL and self._check_when_subscribed:
+                    self._resubscribed()
+
+    def _resubscribed(self) -> None:
+        self._check_when_subscribed = False
+        self.reconnects += 1
+        log.info("event bus reconnected; checking every room")
+        if self._sink is not None:
+            self._sink.on_reconnected()
 
     async def _drop(self) -> None:
         pubsub, self._pubsub = self._pubsub, None

@@ -153,3 +153,15 @@ async def test_frames_past_the_pending_limit_are_read_from_the_database(monkeypa
     assert len(feed._pending) <= 3
     await until(lambda: len(socket.sent) == 10)
     assert seqs_sent(socket) == list(range(1, 11))
+
+
+async def test_a_check_during_a_running_fill_makes_it_read_again():
+    db = FakeMessages()
+    feed, socket = await started_feed(db)
+    db.store(ROOM, 3)
+    publish(feed, db, 3)  # a fill starts for 1..2
+    await asyncio.sleep(0)  # its query has started: it will not see what is stored now
+    db.store(ROOM, 2)  # published while the bus was away
+    feed.check()
+    await until(lambda: len(socket.sent) == 5)
+    assert seqs_sent(socket) == [1, 2, 3, 4, 5]
