@@ -121,6 +121,7 @@ class Hub:
         connection.hold(room_id)
         try:
             last = await self._messages.last_seq(room_id)
+            after_seq = min(after_seq, last)  # a position from the future means "up to date"
             older = max(0, first - after_seq)
             if older + last - max(sent, after_seq) > RESYNC_LIMIT:
                 return False

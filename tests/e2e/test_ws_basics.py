@@ -173,3 +173,23 @@ async def test_allowed_origins_replace_the_own_origin_rule(aiohttp_client, setti
             with pytest.raises(aiohttp.WSServerHandshakeError) as error:
                 await session.ws_connect(url, headers={"Origin": refused})
             assert error.value.status == 403
+
+
+async def test_ws_and_rest_share_the_client_id_idempotency(api, alice, room):
+    client = await WsClient.connect(base_url(api), alice)
+    frame = {"type": "send_message", "room_id": room["id"], "body": "once", "client_id": "k-1"}
+    first = await client.request(frame)
+    again = await client.request(frame)
+    assert first["message"] == again["message"]
+    status, via_rest = await api.call(
+        "POST",
+        f"/api/rooms/{room['id']}/messages",
+        token=alice,
+        json={"body": "once", "client_id": "k-1"},
+    )
+    assert (status, via_rest) == (200, first["message"])
+    after = await client.request({"type": "send_message", "room_id": room["id"], "body": "next"})
+    last = after["message"]
+    delivered = await client.collect_messages(room["id"], lambda got: got[-1:] == [last])
+    assert seqs(delivered) == [1, 2], "the repeats were neither stored nor delivered again"
+    await client.close()

@@ -98,3 +98,14 @@ async def test_a_bus_reconnect_checks_every_room():
     await settle(50)
     assert seqs(socket) == [1, 2, 3]
     assert message(5, 1).seq == 1
+
+
+async def test_a_resume_position_past_the_end_means_up_to_date():
+    hub, bus, db = setup()
+    db.store(5, 3)
+    connection, socket = await connected(hub)
+    await hub.watch(connection, 5, hold=True)
+    assert await hub.replay(connection, 5, 1_000_000)
+    await bus.publish(MessagePosted(db.store(5, 1)[0]))
+    await settle()
+    assert seqs(socket) == [4]
