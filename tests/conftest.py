@@ -7,8 +7,11 @@ an emptied Redis database.
 
 import asyncio
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -23,16 +26,21 @@ from tests.support import Api
 TEST_SECRET = "test-secret-long-enough-for-any-hmac-algorithm-0123456789abcdefghij"
 
 
+# The embedded servers live in directories of their own, not under pytest's basetemp: pytest
+# prunes old basetemp directories when a run starts, which would pull the data out from under a
+# run still going on the same machine.
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with postgres_server(tmp_path_factory.mktemp("pg")) as url:
+def pg_server_url() -> Iterator[str]:
+    with postgres_server(Path(tempfile.mkdtemp(prefix="chatd-test-pg-"))) as url:
         yield url
 
 
 @pytest.fixture(scope="session")
-def redis_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+def redis_server_url() -> Iterator[str]:
+    workdir = Path(tempfile.mkdtemp(prefix="chatd-test-redis-"))
+    with redis_server(workdir) as url:
         yield url
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 import os
 import signal
+import tempfile
 from collections.abc import Iterator
 
 import pgserver
@@ -15,9 +16,11 @@ from tests.support import Api
 
 
 @pytest.fixture
-def own_postgres(tmp_path_factory) -> Iterator[pgserver.PostgresServer]:
+def own_postgres() -> Iterator[pgserver.PostgresServer]:
     """A PostgreSQL of this test's own, so that stopping it harms no other test."""
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdown"), cleanup_mode="delete")
+    server = pgserver.get_server(
+        tempfile.mkdtemp(prefix="chatd-test-pgdown-"), cleanup_mode="delete"
+    )
     yield server
     server.cleanup()
 
