@@ -18,7 +18,7 @@ from chatd.infrastructure.clock import SystemClock
 from chatd.infrastructure.db import create_pool
 from chatd.infrastructure.hub import Hub
 from chatd.infrastructure.messages import PgMessageRepo
-from chatd.infrastructure.rate_limits import RedisFailureLimiter
+from chatd.infrastructure.rate_limits import RedisFailureLimiter, RedisRateLimiter
 from chatd.infrastructure.redis_bus import RedisBus
 from chatd.infrastructure.rooms import PgRoomRepo
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
@@ -43,6 +43,7 @@ from chatd.interfaces.ws import add_ws_routes
 MAX_BODY_BYTES = 1024 * 1024
 HASHING_THREADS = 4
 LOGIN_WINDOW_SECONDS = 15 * 60
+MESSAGE_WINDOW_SECONDS = 10
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -108,5 +109,12 @@ async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:
 async def rooms_ctx(app: web.Application) -> AsyncIterator[None]:
     rooms = PgRoomRepo(app[POOL])
     app[ROOMS] = Rooms(rooms=rooms, bus=app[EVENT_BUS])
-    app[MESSAGING] = Messaging(messages=PgMessageRepo(app[POOL]), rooms=rooms, bus=app[EVENT_BUS])
+    app[MESSAGING] = Messaging(
+        messages=PgMessageRepo(app[POOL]),
+        rooms=rooms,
+        bus=app[EVENT_BUS],
+        sends=RedisRateLimiter(
+            app[REDIS], limit=app[SETTINGS].message_rate, window_seconds=MESSAGE_WINDOW_SECONDS
+        ),
+    )
     yield

@@ -105,6 +105,20 @@ class FakeFailureLimiter:
         self.failures.clear()
 
 
+class FakeRateLimiter:
+    """Allows `limit` events per key (0: unlimited), then answers `retry_after_seconds`."""
+
+    def __init__(self, *, limit: int = 0, retry_after_seconds: int = 10) -> None:
+        self.limit = limit
+        self.retry_after_seconds = retry_after_seconds
+        self.counts: dict[str, int] = {}
+
+    async def acquire(self, key: str) -> int:
+        self.counts[key] = self.counts.get(key, 0) + 1
+        over = self.limit and self.counts[key] > self.limit
+        return self.retry_after_seconds if over else 0
+
+
 class FakeHasher:
     """Reversible 'hashing', recording every check so tests can see the dummy check happen."""
 

@@ -63,6 +63,8 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
         "REDIS_URL": settings.redis_url or "",
         "CHATD_JWT_SECRET": settings.jwt_secret or "",
         "CHATD_BCRYPT_ROUNDS": str(settings.bcrypt_rounds),
+        "CHATD_MESSAGE_RATE": str(settings.message_rate),
+        "CHATD_LOGIN_RATE": str(settings.login_rate),
         "CHATD_DATA_DIR": str(settings.data_dir),
     }
     env.update(extra)

@@ -1,18 +1,21 @@
 """Messaging: post a message (idempotent by client_id) and read a room's history."""
 
-from chatd.application.ports import EventBus, MessageRepo, RoomRepo
+from chatd.application.ports import EventBus, MessageRepo, RateLimiter, RoomRepo
 from chatd.application.rooms import DEFAULT_PAGE, ensure_member
-from chatd.domain.errors import InvalidInput
+from chatd.domain.errors import InvalidInput, RateLimited
 from chatd.domain.events import MessagePosted
 from chatd.domain.model import Message, User
 from chatd.domain.rules import check_body, check_client_id, check_limit
 
 
 class Messaging:
-    def __init__(self, *, messages: MessageRepo, rooms: RoomRepo, bus: EventBus) -> None:
+    def __init__(
+        self, *, messages: MessageRepo, rooms: RoomRepo, bus: EventBus, sends: RateLimiter
+    ) -> None:
         self._messages = messages
         self._rooms = rooms
         self._bus = bus
+        self._sends = sends  # per author, across processes
 
     async def post(
         self, *, room_id: int, author: User, body: str, client_id: str | None = None
@@ -22,6 +25,9 @@ class Messaging:
         if client_id is not None:
             check_client_id(client_id)
         await ensure_member(self._rooms, room_id=room_id, user=author)
+        retry_after = await self._sends.acquire(f"send:{author.id}")
+        if retry_after:
+            raise RateLimited("too many messages; slow down", retry_after=retry_after)
         message, created = await self._messages.add(
             room_id=room_id, author=author, body=body, client_id=client_id
         )

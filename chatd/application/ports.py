@@ -70,6 +70,13 @@ class FailureLimiter(Protocol):
     async def record_failure(self, keys: list[str]) -> None: ...
 
 
+class RateLimiter(Protocol):
+    """Counts events per key in a fixed window, shared by every process."""
+
+    async def acquire(self, key: str) -> int:
+        """Count one event: 0 if it is within the limit, else seconds until the window ends."""
+
+
 class EventBus(Protocol):
     """Carries room events to every process. Publish only after the change has committed."""
 

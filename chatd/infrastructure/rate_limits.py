@@ -1,4 +1,4 @@
-"""Fixed-window failure counters in Redis, so every chatd process sees the same counts."""
+"""Fixed-window counters in Redis, so every chatd process sees the same counts."""
 
 import redis.asyncio as redis
 
@@ -37,3 +37,21 @@ class RedisFailureLimiter:
     @staticmethod
     def _name(key: str) -> str:
         return f"chatd:failures:{key}"
+
+
+class RedisRateLimiter:
+    def __init__(self, client: redis.Redis, *, limit: int, window_seconds: int) -> None:
+        self._client = client
+        self._limit = limit  # 0: no limit
+        self._window = window_seconds
+
+    async def acquire(self, key: str) -> int:
+        if not self._limit:
+            return 0
+        name = f"chatd:rate:{key}"
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.set(name, 0, ex=self._window, nx=True)
+            pipe.incr(name)
+            pipe.ttl(name)
+            _, count, ttl = await pipe.execute()
+        return 0 if count <= self._limit else max(ttl, 1)

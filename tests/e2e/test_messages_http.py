@@ -1,9 +1,14 @@
 """Messages over HTTP: post, idempotent retry, history pages, validation, the bus."""
 
+import dataclasses
+
 import pytest
 
+from chatd.app import create_app
 from chatd.domain.events import MessagePosted
 from chatd.interfaces.keys import EVENT_BUS
+from tests.support import Api
+from tests.wsclient import WsClient
 
 MESSAGE_KEYS = {"id", "room_id", "seq", "kind", "author", "body", "client_id", "created_at"}
 
@@ -175,3 +180,32 @@ async def test_post_malformed_json_is_400(api, alice, room, data):
 async def test_history_query_validation(api, alice, room, query, code):
     status, error = await api.call("GET", f"/api/rooms/{room['id']}/messages?{query}", token=alice)
     assert (status, error["error"]["code"]) == (422, code)
+
+
+async def test_sending_past_the_message_rate_is_429_over_rest_and_an_error_over_ws(
+    settings, aiohttp_client
+):
+    api = Api(await aiohttp_client(create_app(dataclasses.replace(settings, message_rate=3))))
+    token = await api.user_token("alice")
+    status, room = await api.call("POST", "/api/rooms", token=token, json={"name": "general"})
+    assert status == 201
+    path = f"/api/rooms/{room['id']}/messages"
+    for n in range(3):
+        assert (await api.call("POST", path, token=token, json={"body": f"m{n}"}))[0] == 201
+    async with api.client.post(
+        path, json={"body": "too many"}, headers={"Authorization": f"Bearer {token}"}
+    ) as response:
+        assert response.status == 429
+        assert 1 <= int(response.headers["Retry-After"]) <= 10
+        assert (await response.json())["error"]["code"] == "rate_limited"
+
+    socket = await WsClient.connect(str(api.client.make_url("")).rstrip("/"), token)
+    try:
+        frame = {"type": "send_message", "room_id": room["id"], "body": "over ws"}
+        reply = await socket.request(frame)
+        assert (reply["type"], reply["code"]) == ("error", "rate_limited")
+    finally:
+        await socket.close()
+    status, body = await api.call("GET", path, token=token)
+    assert status == 200
+    assert [m["body"] for m in body["messages"]] == ["m0", "m1", "m2"]

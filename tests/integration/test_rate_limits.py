@@ -5,7 +5,7 @@ import asyncio
 import pytest
 import redis.asyncio as redis
 
-from chatd.infrastructure.rate_limits import RedisFailureLimiter
+from chatd.infrastructure.rate_limits import RedisFailureLimiter, RedisRateLimiter
 
 
 @pytest.fixture
@@ -51,3 +51,27 @@ async def test_limit_zero_turns_it_off(client):
         await limiter.record_failure(["k"])
     assert await limiter.retry_after(["k"]) == 0
     assert await client.exists("chatd:failures:k") == 0
+
+
+async def test_rate_limiter_allows_the_limit_then_counts_down_the_window(client, redis_url):
+    other_client = redis.Redis.from_url(redis_url)
+    try:
+        one = RedisRateLimiter(client, limit=3, window_seconds=10)
+        two = RedisRateLimiter(other_client, limit=3, window_seconds=10)
+        assert [await one.acquire("u1"), await two.acquire("u1"), await one.acquire("u1")] == [
+            0
+        ] * 3
+        assert 1 <= await two.acquire("u1") <= 10  # the fourth, from either process
+        assert await one.acquire("u2") == 0  # another key has its own count
+    finally:
+        await other_client.aclose()
+
+
+async def test_rate_limiter_window_ends_and_zero_is_off(client):
+    limiter = RedisRateLimiter(client, limit=1, window_seconds=1)
+    assert await limiter.acquire("k") == 0
+    assert await limiter.acquire("k") == 1
+    await asyncio.sleep(1.2)
+    assert await limiter.acquire("k") == 0
+    unlimited = RedisRateLimiter(client, limit=0, window_seconds=1)
+    assert [await unlimited.acquire("k") for _ in range(5)] == [0] * 5

@@ -4,10 +4,10 @@ import pytest
 
 from chatd.application.messages import Messaging
 from chatd.application.rooms import Rooms
-from chatd.domain.errors import Forbidden, InvalidInput, NotFound
+from chatd.domain.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted
 from chatd.domain.model import User
-from tests.fakes import EPOCH, FakeMessageRepo, FakeRoomRepo, RecordingBus
+from tests.fakes import EPOCH, FakeMessageRepo, FakeRateLimiter, FakeRoomRepo, RecordingBus
 
 ALICE = User(1, "alice", EPOCH)
 BOB = User(2, "bob", EPOCH)
@@ -30,7 +30,7 @@ def rooms(store, bus) -> Rooms:
 
 @pytest.fixture
 def messaging(store, bus) -> Messaging:
-    return Messaging(messages=FakeMessageRepo(store), rooms=store, bus=bus)
+    return Messaging(messages=FakeMessageRepo(store), rooms=store, bus=bus, sends=FakeRateLimiter())
 
 
 async def test_create_makes_the_creator_owner_and_posts_nothing(rooms, store, bus):
@@ -174,7 +174,9 @@ async def test_events_are_published_only_once_the_change_is_stored(store):
 
     bus = RecordingBus(on_publish=stored_already)
     rooms = Rooms(rooms=store, bus=bus)
-    messaging = Messaging(messages=FakeMessageRepo(store), rooms=store, bus=bus)
+    messaging = Messaging(
+        messages=FakeMessageRepo(store), rooms=store, bus=bus, sends=FakeRateLimiter()
+    )
     room = await rooms.create(owner=ALICE, name="general")
     await rooms.join(room_id=room.id, user=BOB)
     await messaging.post(room_id=room.id, author=BOB, body="hi")
@@ -231,3 +233,16 @@ async def test_history_limit_is_1_to_200(rooms, messaging, limit):
     with pytest.raises(InvalidInput) as error:
         await messaging.history(room_id=room.id, reader=ALICE, limit=limit)
     assert error.value.code == "invalid_limit"
+
+
+async def test_posting_past_the_rate_limit_is_refused_and_stores_nothing(rooms, store, bus):
+    sends = FakeRateLimiter(limit=2, retry_after_seconds=7)
+    messaging = Messaging(messages=FakeMessageRepo(store), rooms=store, bus=bus, sends=sends)
+    room = await rooms.create(owner=ALICE, name="general")
+    for body in ("one", "two"):
+        await messaging.post(room_id=room.id, author=ALICE, body=body)
+    with pytest.raises(RateLimited) as caught:
+        await messaging.post(room_id=room.id, author=ALICE, body="three")
+    assert caught.value.retry_after == 7
+    assert [m.body for m in store.messages] == ["one", "two"]
+    assert sends.counts == {f"send:{ALICE.id}": 3}
