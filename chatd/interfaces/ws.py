@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from chatd.domain.errors import DomainError, NotAuthenticated
+from chatd.domain.errors import DomainError, NotAuthenticated, RateLimited
 from chatd.domain.model import User
 from chatd.infrastructure.connections import Connection
 from chatd.infrastructure.wire import dumps, message_json
@@ -166,7 +166,10 @@ class Session:
         self.connection.send(dumps(frame))
 
     def _error(self, ref: Any, error: DomainError) -> None:
-        self.send({"type": "error", "ref": ref, "code": error.code, "message": error.message})
+        frame = {"type": "error", "ref": ref, "code": error.code, "message": error.message}
+        if isinstance(error, RateLimited):
+            frame["retry_after"] = error.retry_after
+        self.send(frame)
 
     async def _replay(self, room_id: int, last_seq: int, *, ref: Any) -> None:
         if not self.connection.watching(room_id):

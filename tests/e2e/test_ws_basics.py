@@ -193,3 +193,19 @@ async def test_ws_and_rest_share_the_client_id_idempotency(api, alice, room):
     delivered = await client.collect_messages(room["id"], lambda got: got[-1:] == [last])
     assert seqs(delivered) == [1, 2], "the repeats were neither stored nor delivered again"
     await client.close()
+
+
+async def test_a_rate_limited_send_is_an_error_with_retry_after(aiohttp_client, settings):
+    from chatd.app import create_app
+    from tests.support import Api
+
+    api = Api(await aiohttp_client(create_app(settings.with_overrides(message_rate=2))))
+    token = await api.user_token("carol")
+    _, room = await api.call("POST", "/api/rooms", token=token, json={"name": "busy"})
+    client = await WsClient.connect(base_url(api), token)
+    frame = {"type": "send_message", "room_id": room["id"], "body": "hi"}
+    assert [(await client.request(frame))["type"] for _ in range(2)] == ["ack", "ack"]
+    refused = await client.request(frame)
+    assert (refused["type"], refused["code"]) == ("error", "rate_limited")
+    assert 1 <= refused["retry_after"] <= 10
+    await client.close()
