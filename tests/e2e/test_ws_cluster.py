@@ -211,18 +211,27 @@ async def test_resume_after_a_disconnect_replays_then_goes_live(cluster):
     for n in range(50):
         await cluster.http_b.post(owner, room_id, f"missed {n}")
     poster = await cluster.connect(cluster.b, owner)
+    live_count, posting = 200, asyncio.Event()
 
     async def post_live() -> None:
-        await send_all(poster, room_id, 100, "live")
+        for n in range(live_count):
+            await poster.send({"type": "send_message", "room_id": room_id, "body": f"live {n}"})
+        acked = 0
+        while acked < live_count:
+            acked += (await poster.recv(60))["type"] == "ack"
+            if acked == 10:
+                posting.set()
 
     live = asyncio.create_task(post_live())
-    await asyncio.sleep(0.05)  # let the live posts start before the reconnect
+    await asyncio.wait_for(posting.wait(), 30)  # reconnect in the middle of the live posts
     again = await cluster.connect(cluster.a, reader, resume={room_id: last_seen})
-    final = last_seen + 50 + 100
+    assert not live.done(), "the replay and the live posts overlap"
+    final = last_seen + 50 + live_count
     got = await again.collect_messages(room_id, until_seq(final), within=60)
     await asyncio.wait_for(live, 60)
     assert_gapless(got, last_seen + 1, final)
     assert [m["body"] for m in got[:50]] == [f"missed {n}" for n in range(50)]
+    assert [m["body"] for m in got[50:]] == [f"live {n}" for n in range(live_count)]
 
 
 async def test_resume_past_a_thousand_missed_says_resync_required(cluster):
