@@ -150,8 +150,8 @@ class Hub:
         while upto is None or after < upto:
             page = await self._messages.list_after(room_id, after, limit=REPLAY_PAGE)
             for message in page:
-                if upto is not None and message.seq > upto:
-                    return
+                if (upto is not None and message.seq > upto) or not connection.watching(room_id):
+                    return  # done, or the user left the room meanwhile
                 if replayed:
                     connection.push_replayed(message_frame(message))
                 else:

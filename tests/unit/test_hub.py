@@ -109,3 +109,17 @@ async def test_a_resume_position_past_the_end_means_up_to_date():
     await bus.publish(MessagePosted(db.store(5, 1)[0]))
     await settle()
     assert seqs(socket) == [4]
+
+
+async def test_a_resume_frame_sends_only_what_this_connection_was_never_sent():
+    hub, bus, db = setup()
+    db.store(5, 5)
+    connection, socket = await connected(hub)
+    await hub.watch(connection, 5)  # streams from seq 5 on
+    for stored in db.store(5, 2):
+        await bus.publish(MessagePosted(stored))
+    assert await hub.replay(connection, 5, 2)  # the client had 2: 3..5 were never sent here
+    assert await hub.replay(connection, 5, 2)  # asking again sends nothing twice
+    await bus.publish(MessagePosted(db.store(5, 1)[0]))
+    await settle()
+    assert seqs(socket) == [6, 7, 3, 4, 5, 8]
