@@ -17,6 +17,7 @@ from chatd.domain.errors import DomainError, NotAuthenticated, RateLimited
 from chatd.domain.model import User
 from chatd.infrastructure.connections import Connection
 from chatd.infrastructure.wire import dumps, message_json
+from chatd.interfaces.errors import DEPENDENCY_ERRORS
 from chatd.interfaces.http import to_json
 from chatd.interfaces.keys import (
     ACCOUNTS,
@@ -95,6 +96,10 @@ async def _authenticate(
     except DomainError as error:
         await ws.close(code=UNAUTHENTICATED, message=error.message.encode()[:120])
         return None
+    except Exception:
+        log.exception("cannot authenticate a socket")
+        await ws.close(code=INTERNAL_ERROR, message=b"try again later")
+        return None
 
 
 class Session:
@@ -158,6 +163,10 @@ class Session:
             self._error(error.ref, error)
         except DomainError as error:
             self._error(ref, error)
+        except DEPENDENCY_ERRORS as error:
+            log.warning("dependency unavailable on a ws frame: %r", error)
+            message = "a service chatd depends on is unavailable"
+            self._error(ref, DomainError(message, code="unavailable"))
         except Exception:
             log.exception("ws frame of user %s failed", self.user.id)
             self._error(ref, DomainError("the server failed on this frame", code="internal_error"))
