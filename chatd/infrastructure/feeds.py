@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from chatd.application.ports import MessageReader
+from chatd.domain.errors import Unavailable
 from chatd.domain.model import Message
 from chatd.infrastructure.connections import Connection
 from chatd.infrastructure.wire import Envelope, message_frame
@@ -42,10 +43,12 @@ class RoomFeed:
                 # The bus is down; its reconnect check will catch up this room.
                 log.warning("room %s: subscription unconfirmed", self.room_id)
             self.last_seq = await self._messages.last_seq(self.room_id)
-        except BaseException as error:
-            if not self._ready.done():
-                self._ready.set_exception(error)
-                self._ready.exception()  # retrieved: waiters re-raise it themselves
+        except asyncio.CancelledError:
+            self._ready.cancel()
+            raise
+        except Exception as error:
+            self._ready.set_exception(error)
+            self._ready.exception()  # retrieved: the waiters raise it themselves
             raise
         self._drain()
         if self._pending:
@@ -53,11 +56,16 @@ class RoomFeed:
         self._ready.set_result(None)
 
     async def ready(self) -> None:
-        await asyncio.shield(self._ready)
+        """Wait until the feed is live; raises what made its start fail."""
+        await asyncio.wait({self._ready})
+        if self._ready.cancelled():
+            raise Unavailable("the room's feed was stopped")
+        self._ready.result()
 
     @property
     def is_ready(self) -> bool:
-        return self._ready.done() and self._ready.exception() is None
+        done = self._ready.done() and not self._ready.cancelled()
+        return done and self._ready.exception() is None
 
     def on_frame(self, envelope: Envelope) -> None:
         if envelope.seq is None:

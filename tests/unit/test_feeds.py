@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 
+from chatd.domain.errors import Unavailable
 from chatd.infrastructure import feeds
 from chatd.infrastructure.connections import Connection
 from chatd.infrastructure.feeds import RoomFeed
@@ -165,3 +166,29 @@ async def test_a_check_during_a_running_fill_makes_it_read_again():
     feed.check()
     await until(lambda: len(socket.sent) == 5)
     assert seqs_sent(socket) == [1, 2, 3, 4, 5]
+
+
+async def test_a_failed_start_reaches_every_waiter():
+    db = FakeMessages()
+    db.last_seq = None  # type: ignore[assignment]  # calling it raises TypeError
+    feed = RoomFeed(ROOM, messages=db)
+    waiter = asyncio.create_task(feed.ready())
+    done = asyncio.get_running_loop().create_future()
+    done.set_result(None)
+    with pytest.raises(TypeError):
+        await feed.start(done)
+    with pytest.raises(TypeError):
+        await waiter
+    assert not feed.is_ready
+
+
+async def test_a_cancelled_start_is_unavailable_to_waiters():
+    feed = RoomFeed(ROOM, messages=FakeMessages())
+    never = asyncio.get_running_loop().create_future()
+    starting = asyncio.create_task(feed.start(never))
+    waiter = asyncio.create_task(feed.ready())
+    await settle()
+    starting.cancel()
+    with pytest.raises(Unavailable):
+        await waiter
+    assert not feed.is_ready
