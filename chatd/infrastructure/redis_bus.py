@@ -94,18 +94,20 @@ class RedisBus:
         backoff = BACKOFF_START
         while not self._stopping:
             try:
-                await self._connect()
+                pubsub = await self._connect()
                 if self._stopping:
                     return
                 backoff = BACKOFF_START
-                await asyncio.gather(self._read(), self._send_commands())
+                await self._serve(pubsub)
             except (RedisError, OSError) as error:
                 log.warning("event bus connection lost (%s); retrying in %.2fs", error, backoff)
+            except Exception:
+                log.exception("event bus subscriber failed; reconnecting in %.2fs", backoff)
             await self._drop()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, BACKOFF_MAX)
 
-    async def _connect(self) -> None:
+    async def _connect(self) -> redis.client.PubSub:
         pubsub = self._client.pubsub()
         self._pubsub = pubsub
         # Commands queued before this point are covered by subscribing the whole wanted set.
@@ -116,21 +118,35 @@ class RedisBus:
         self._check_when_subscribed = self._connected_before
         self._connected_before = True
         await pubsub.subscribe(*(self._channels - {CONTROL_CHANNEL}), CONTROL_CHANNEL)
+        return pubsub
 
-    async def _send_commands(self) -> None:
+    async def _serve(self, pubsub: redis.client.PubSub) -> None:
+        """Read and send commands on one connection until either fails; then stop both."""
+        tasks = [
+            asyncio.create_task(self._read(pubsub)),
+            asyncio.create_task(self._send_commands(pubsub)),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _send_commands(self, pubsub: redis.client.PubSub) -> None:
         # One task sends SUBSCRIBE/UNSUBSCRIBE in call order, so the last call wins.
-        assert self._pubsub is not None
         while True:
             command, channel = await self._commands.get()
             if command == "SUBSCRIBE":
-                await self._pubsub.subscribe(channel)
+                await pubsub.subscribe(channel)
             else:
-                await self._pubsub.unsubscribe(channel)
+                await pubsub.unsubscribe(channel)
 
-    async def _read(self) -> None:
-        assert self._pubsub is not None
+    async def _read(self, pubsub: redis.client.PubSub) -> None:
         while True:
-            message = await self._pubsub.get_message(timeout=None)
+            message = await pubsub.get_message(timeout=None)
             if message is None:
                 continue
             channel = message["channel"].decode()

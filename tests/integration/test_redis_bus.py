@@ -91,6 +91,14 @@ async def test_a_killed_subscriber_reconnects_resubscribes_and_says_so(buses, re
     await publisher.publish(MessagePosted(message(3, 2)))
     assert (await sink.next())[1].seq == 2
 
+    sink.reconnected.clear()
+    assert await redis_client.client_kill_filter(_type="pubsub") >= 1
+    await asyncio.wait_for(sink.reconnected.wait(), 5)
+    # Subscribing after two reconnects goes through the current connection.
+    await asyncio.wait_for(subscriber.subscribe(room_channel(4)), 5)
+    await publisher.publish(MessagePosted(message(4, 1)))
+    assert (await sink.next())[1].room_id == 4
+
 
 async def test_publishing_with_redis_gone_does_not_fail_the_caller(redis_url):
     gone = redis.Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.2)
