@@ -209,3 +209,15 @@ async def test_a_rate_limited_send_is_an_error_with_retry_after(aiohttp_client, 
     assert (refused["type"], refused["code"]) == ("error", "rate_limited")
     assert 1 <= refused["retry_after"] <= 10
     await client.close()
+
+
+async def test_auth_resume_of_a_foreign_room_is_an_error_and_the_rest_replays(
+    api, alice, bob, room
+):
+    await api.call("POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": "a"})
+    _, other = await api.call("POST", "/api/rooms", token=bob, json={"name": "bobs"})
+    client = await WsClient.connect(base_url(api), alice, resume={other["id"]: 0, room["id"]: 0})
+    assert client.ready["rooms"] == [room["id"]]
+    assert (await client.expect("error"))["code"] == "not_a_member"
+    assert seqs(await client.collect_messages(room["id"], lambda got: len(got) == 1)) == [1]
+    await client.close()
