@@ -8,6 +8,7 @@ queued, so a frame that arrives twice (a resume replay meeting the live stream) 
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -39,7 +40,12 @@ class Connection:
         self.user = user
         self._socket = socket
         self._abort = abort
-        self._queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
+        # A deque and one wake-up future instead of an asyncio.Queue: this is the per-recipient
+        # cost of every broadcast, so it is kept to an append and, when the writer sleeps, a wake.
+        self._frames: deque[str] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._idle = asyncio.Event()  # set while the writer has nothing left to send
+        self._idle.set()
         self._queue_size = queue_size
         self._sent: dict[int, int] = {}  # room_id -> highest seq queued
         self._first: dict[int, int] = {}  # room_id -> seq the stream started after
@@ -120,16 +126,23 @@ class Connection:
         self.send(text)
 
     def send(self, text: str) -> None:
+        """Queue a frame for the writer; never waits. A full queue closes the connection."""
         if self.closed:
             return
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if len(self._frames) >= self._queue_size:
             self._overflow()
+            return
+        self._frames.append(text)
+        self._idle.clear()
+        wakeup = self._wakeup
+        if wakeup is not None:
+            self._wakeup = None
+            if not wakeup.done():
+                wakeup.set_result(None)
 
     @property
     def queued(self) -> int:
-        return self._queue.qsize()
+        return len(self._frames)
 
     # Lifetime.
 
@@ -144,7 +157,7 @@ class Connection:
         if not self.closed:
             if drain:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._queue.join(), drain)
+                    await asyncio.wait_for(self._idle.wait(), drain)
             self._begin_close(code, message)
         if self._closer is not None:
             await asyncio.shield(self._closer)
@@ -170,13 +183,17 @@ class Connection:
             self._abort()
 
     async def _write_loop(self) -> None:
+        frames, loop = self._frames, asyncio.get_running_loop()
         while True:
-            text = await self._queue.get()
+            if not frames:
+                self._idle.set()
+                self._wakeup = loop.create_future()
+                await self._wakeup
+                continue
             try:
-                await self._socket.send_str(text)
+                await self._socket.send_str(frames.popleft())
             except Exception as error:
                 log.debug("socket of user %s gone: %s", self.user.id, error)
                 self.closed = True
+                self._idle.set()
                 return
-            finally:
-                self._queue.task_done()
