@@ -77,7 +77,7 @@ async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
     bus = RedisBus(publisher=app[REDIS], url=app[SETTINGS].redis_url)
     app[EVENT_BUS] = bus
     app[MEMBERSHIPS] = PgRoomRepo(app[POOL])
-    app[HUB] = Hub(bus=bus, messages=PgMessageRepo(app[POOL]))
+    app[HUB] = Hub(bus=bus, messages=PgMessageRepo(app[POOL]), memberships=app[MEMBERSHIPS])
     app[TYPING] = Typing(memberships=app[MEMBERSHIPS], bus=bus, clock=SystemClock())
     bus.start()
     yield

@@ -52,6 +52,20 @@ class FakeMessages:
         return stored[-1].seq if stored else 0
 
 
+class FakeMemberships:
+    """MembershipReader over a set of (room_id, user_id)."""
+
+    def __init__(self) -> None:
+        self.pairs: set[tuple[int, int]] = set()
+
+    async def room_ids_of(self, user_id: int) -> list[int]:
+        return sorted(room for room, user in self.pairs if user == user_id)
+
+    async def is_member(self, room_id: int, user_id: int) -> bool:
+        await asyncio.sleep(0)
+        return (room_id, user_id) in self.pairs
+
+
 class FakeSocket:
     """Records what is sent; `blocked` makes send_str wait forever (a client not reading)."""
 

@@ -38,6 +38,9 @@ class Connection:
         abort: Callable[[], None] = lambda: None,
     ) -> None:
         self.user = user
+        # Held while this connection's membership changes (its own join/leave frames) and while
+        # it follows one made elsewhere, so the two never interleave.
+        self.membership_lock = asyncio.Lock()
         self._socket = socket
         self._abort = abort
         # A deque and one wake-up future instead of an asyncio.Queue: this is the per-recipient

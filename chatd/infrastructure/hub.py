@@ -9,7 +9,7 @@ import asyncio
 import logging
 from typing import Protocol
 
-from chatd.application.ports import MessageReader
+from chatd.application.ports import MembershipReader, MessageReader
 from chatd.infrastructure.connections import Connection
 from chatd.infrastructure.feeds import RoomFeed
 from chatd.infrastructure.memory_bus import BusSink
@@ -31,9 +31,12 @@ class Subscriptions(Protocol):
 
 
 class Hub:
-    def __init__(self, *, bus: Subscriptions, messages: MessageReader) -> None:
+    def __init__(
+        self, *, bus: Subscriptions, messages: MessageReader, memberships: MembershipReader
+    ) -> None:
         self._bus = bus
         self._messages = messages
+        self._memberships = memberships
         self._feeds: dict[int, RoomFeed] = {}
         self._users: dict[int, set[Connection]] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -47,11 +50,9 @@ class Hub:
             feed.on_frame(envelope)
 
     def on_user_frame(self, user_id: int, envelope: Envelope) -> None:
-        for connection in list(self._users.get(user_id, ())):
-            if envelope.type == "join_room" and not connection.watching(envelope.room_id):
-                self._spawn(self._follow_join(connection, envelope))
-            elif envelope.type == "leave_room":
-                self.unwatch(connection, envelope.room_id)
+        if envelope.type in {"join_room", "leave_room"}:
+            for connection in list(self._users.get(user_id, ())):
+                self._spawn(self._follow_membership(connection, envelope))
 
     def on_reconnected(self) -> None:
         for feed in self._feeds.values():
@@ -100,11 +101,23 @@ class Hub:
         connection.begin_room(room_id, after_seq=feed.last_seq, hold=hold)
         feed.connections.add(connection)
 
-    async def _follow_join(self, connection: Connection, envelope: Envelope) -> None:
-        """The user joined elsewhere: stream the room here too, and say so."""
-        await self.watch(connection, envelope.room_id)
-        if connection.watching(envelope.room_id):
-            connection.send(envelope.text)
+    async def _follow_membership(self, connection: Connection, envelope: Envelope) -> None:
+        """The user joined or left elsewhere: stream the room here too, or stop, as the
+        database says now. The event alone could be stale: a leave that arrives after the
+        user already joined again must not cut the stream."""
+        room_id = envelope.room_id
+        async with connection.membership_lock:
+            try:
+                member = await self._memberships.is_member(room_id, connection.user.id)
+            except Exception:
+                log.warning("room %s: membership unknown; going by the event", room_id)
+                member = envelope.type == "join_room"
+            if not member:
+                self.unwatch(connection, room_id)
+            elif not connection.watching(room_id):
+                await self.watch(connection, room_id)
+                if connection.watching(room_id) and envelope.type == "join_room":
+                    connection.send(envelope.text)
 
     def unwatch(self, connection: Connection, room_id: int) -> None:
         connection.end_room(room_id)

@@ -191,21 +191,23 @@ class Session:
     # Client frames.
 
     async def join_room(self, frame: ClientFrame) -> dict:
-        # Watch first, so this connection gets the "joined" message and all that follows.
-        watched = self.connection.watching(frame.room_id)
-        if not watched:
-            await self.hub.watch(self.connection, frame.room_id)
-        try:
-            room = await self.app[ROOMS].join(room_id=frame.room_id, user=self.user)
-        except BaseException:
+        async with self.connection.membership_lock:
+            # Watch first, so this connection gets the "joined" message and all that follows.
+            watched = self.connection.watching(frame.room_id)
             if not watched:
-                self.hub.unwatch(self.connection, frame.room_id)
-            raise
+                await self.hub.watch(self.connection, frame.room_id)
+            try:
+                room = await self.app[ROOMS].join(room_id=frame.room_id, user=self.user)
+            except BaseException:
+                if not watched:
+                    self.hub.unwatch(self.connection, frame.room_id)
+                raise
         return {"room": to_json(room)}
 
     async def leave_room(self, frame: ClientFrame) -> dict:
-        await self.app[ROOMS].leave(room_id=frame.room_id, user=self.user)
-        self.hub.unwatch(self.connection, frame.room_id)
+        async with self.connection.membership_lock:
+            await self.app[ROOMS].leave(room_id=frame.room_id, user=self.user)
+            self.hub.unwatch(self.connection, frame.room_id)
         return {}
 
     async def send_message(self, frame: ClientFrame) -> dict:

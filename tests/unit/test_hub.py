@@ -1,16 +1,29 @@
 """Hub: channel subscriptions follow local interest; membership changes; resume; reconnects."""
 
-from chatd.domain.events import MemberJoined, MessagePosted, UserTyping
+from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
 from chatd.infrastructure.connections import Connection
 from chatd.infrastructure.hub import RESYNC_LIMIT, Hub
 from chatd.infrastructure.memory_bus import InMemoryBus
 from chatd.infrastructure.wire import read_frame, room_channel, user_channel
-from tests.realtime_fakes import ALICE, BOB, FakeMessages, FakeSocket, message, settle
+from tests.realtime_fakes import (
+    ALICE,
+    BOB,
+    FakeMemberships,
+    FakeMessages,
+    FakeSocket,
+    message,
+    settle,
+)
 
 
 def setup() -> tuple[Hub, InMemoryBus, FakeMessages]:
-    bus, db = InMemoryBus(), FakeMessages()
-    return Hub(bus=bus, messages=db), bus, db
+    hub, bus, db, _ = setup_with_memberships()
+    return hub, bus, db
+
+
+def setup_with_memberships() -> tuple[Hub, InMemoryBus, FakeMessages, FakeMemberships]:
+    bus, db, members = InMemoryBus(), FakeMessages(), FakeMemberships()
+    return Hub(bus=bus, messages=db, memberships=members), bus, db, members
 
 
 async def connected(hub: Hub, user=ALICE) -> tuple[Connection, FakeSocket]:
@@ -57,8 +70,9 @@ async def test_published_messages_reach_watchers_in_order():
 
 
 async def test_a_join_elsewhere_starts_the_room_on_every_connection_of_the_user():
-    hub, bus, db = setup()
+    hub, bus, db, members = setup_with_memberships()
     connection, socket = await connected(hub)
+    members.pairs.add((9, ALICE.id))
     await bus.publish(MemberJoined(room_id=9, user=ALICE))
     await settle()
     assert connection.watching(9) and types(socket) == ["join_room"]
@@ -123,3 +137,40 @@ async def test_a_resume_frame_sends_only_what_this_connection_was_never_sent():
     await bus.publish(MessagePosted(db.store(5, 1)[0]))
     await settle()
     assert seqs(socket) == [6, 7, 3, 4, 5, 8]
+
+
+async def test_a_leave_elsewhere_stops_the_room_once_the_database_agrees():
+    hub, bus, _, members = setup_with_memberships()
+    connection, _ = await connected(hub)
+    members.pairs.add((9, ALICE.id))
+    await hub.watch(connection, 9)
+    members.pairs.discard((9, ALICE.id))
+    await bus.publish(MemberLeft(room_id=9, user=ALICE))
+    await settle()
+    assert not connection.watching(9)
+
+
+async def test_late_membership_events_do_not_undo_a_rejoin():
+    """leave, then join again at once: the user channel's leave_room (and join_room) arrive
+    after the rejoin. The connection must keep its stream, with no gap."""
+    hub, bus, db, members = setup_with_memberships()
+    connection, socket = await connected(hub)
+    members.pairs.add((9, ALICE.id))
+    await hub.watch(connection, 9)
+    await bus.publish(MessagePosted(db.store(9, 1)[0]))
+    await settle()
+    await bus.publish(MemberLeft(room_id=9, user=ALICE))  # stale: she is a member again
+    await bus.publish(MessagePosted(db.store(9, 1)[0]))
+    await bus.publish(MemberJoined(room_id=9, user=ALICE))
+    await bus.publish(MessagePosted(db.store(9, 1)[0]))
+    await settle()
+    assert connection.watching(9)
+    assert seqs(socket) == [1, 2, 3]
+
+
+async def test_a_join_event_for_a_room_left_since_is_ignored():
+    hub, bus, _ = setup()
+    connection, socket = await connected(hub)
+    await bus.publish(MemberJoined(room_id=9, user=ALICE))  # she left again before it arrived
+    await settle()
+    assert not connection.watching(9) and socket.sent == []
