@@ -2,39 +2,11 @@
 
 import asyncio
 import dataclasses
-import os
-import signal
-import tempfile
-from collections.abc import Iterator
-
-import pgserver
-import pytest
 
 from chatd.app import create_app
 from chatd.infrastructure.db import migrate
+from tests.services import stop_postgres
 from tests.support import Api
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[pgserver.PostgresServer]:
-    """A PostgreSQL of this test's own, so that stopping it harms no other test."""
-    server = pgserver.get_server(
-        tempfile.mkdtemp(prefix="chatd-test-pgdown-"), cleanup_mode="delete"
-    )
-    yield server
-    server.cleanup()
-
-
-async def stop(server: pgserver.PostgresServer) -> None:
-    pid = server.get_pid()
-    os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError("PostgreSQL did not stop")
 
 
 async def test_postgres_down_is_503_and_chatd_recovers(settings, own_postgres, aiohttp_client):
@@ -43,7 +15,7 @@ async def test_postgres_down_is_503_and_chatd_recovers(settings, own_postgres, a
     api = Api(await aiohttp_client(create_app(dataclasses.replace(settings, database_url=url))))
     token = await api.user_token("alice")
 
-    await stop(own_postgres)
+    await stop_postgres(own_postgres)
     status, body = await api.call("GET", "/api/me", token=token)
     assert (status, body["error"]["code"]) == (503, "unavailable")
     status, body = await api.call("GET", "/readyz")

@@ -3,42 +3,16 @@ and it works again once PostgreSQL is back."""
 
 import asyncio
 import dataclasses
-import os
-import signal
-import tempfile
-from collections.abc import Iterator
 
-import pgserver
 import pytest
 
 from chatd.app import create_app
 from chatd.infrastructure.db import migrate
+from tests.services import stop_postgres
 from tests.support import Api
 from tests.wsclient import WsClient
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[pgserver.PostgresServer]:
-    """A PostgreSQL of this test's own, so that stopping it harms no other test."""
-    server = pgserver.get_server(
-        tempfile.mkdtemp(prefix="chatd-test-wsdown-"), cleanup_mode="delete"
-    )
-    yield server
-    server.cleanup()
-
-
-async def stop(server: pgserver.PostgresServer) -> None:
-    pid = server.get_pid()
-    os.kill(pid, signal.SIGINT)
-    async with asyncio.timeout(10):
-        while True:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            await asyncio.sleep(0.1)
 
 
 async def test_frames_answer_unavailable_while_postgres_is_down(
@@ -52,7 +26,7 @@ async def test_frames_answer_unavailable_while_postgres_is_down(
     client = await WsClient.connect(str(api.client.make_url("")).rstrip("/"), token)
     frame = {"type": "send_message", "room_id": room["id"], "body": "hello"}
 
-    await stop(own_postgres)
+    await stop_postgres(own_postgres)
     refused = await client.request(frame)
     assert (refused["type"], refused["code"]) == ("error", "unavailable")
 
