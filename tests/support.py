@@ -20,6 +20,11 @@ class Api:
 
     client: TestClient
 
+    @property
+    def base_url(self) -> str:
+        """http://127.0.0.1:<port> of the app under test (for WebSocket clients)."""
+        return str(self.client.make_url("")).rstrip("/")
+
     async def call(
         self, method: str, path: str, *, token: str | None = None, json: Any = None, **kwargs: Any
     ) -> tuple[int, Any]:

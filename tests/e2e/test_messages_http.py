@@ -13,18 +13,6 @@ from tests.wsclient import WsClient
 MESSAGE_KEYS = {"id", "room_id", "seq", "kind", "author", "body", "client_id", "created_at"}
 
 
-@pytest.fixture
-async def alice(api) -> str:
-    return await api.user_token("alice")
-
-
-@pytest.fixture
-async def room(api, alice) -> dict:
-    status, room = await api.call("POST", "/api/rooms", token=alice, json={"name": "general"})
-    assert status == 201
-    return room
-
-
 async def post(api, token: str, room: dict, body: str, client_id: str | None = None) -> dict:
     status, message = await api.call(
         "POST",
@@ -199,7 +187,7 @@ async def test_sending_past_the_message_rate_is_429_over_rest_and_an_error_over_
         assert 1 <= int(response.headers["Retry-After"]) <= 10
         assert (await response.json())["error"]["code"] == "rate_limited"
 
-    socket = await WsClient.connect(str(api.client.make_url("")).rstrip("/"), token)
+    socket = await WsClient.connect(api.base_url, token)
     try:
         frame = {"type": "send_message", "room_id": room["id"], "body": "over ws"}
         reply = await socket.request(frame)

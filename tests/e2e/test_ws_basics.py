@@ -8,37 +8,16 @@ import pytest
 from tests.wsclient import WsClient, seqs
 
 
-def base_url(api) -> str:
-    return str(api.client.make_url("")).rstrip("/")
-
-
-@pytest.fixture
-async def alice(api) -> str:
-    return await api.user_token("alice")
-
-
-@pytest.fixture
-async def bob(api) -> str:
-    return await api.user_token("bob")
-
-
-@pytest.fixture
-async def room(api, alice) -> dict:
-    status, room = await api.call("POST", "/api/rooms", token=alice, json={"name": "general"})
-    assert status == 201
-    return room
-
-
 async def test_ready_lists_the_users_rooms(api, alice, room):
-    client = await WsClient.connect(base_url(api), alice)
+    client = await WsClient.connect(api.base_url, alice)
     assert client.ready["user"]["username"] == "alice"
     assert client.ready["rooms"] == [room["id"]]
     await client.close()
 
 
 async def test_send_join_leave_typing_between_two_users(api, alice, bob, room):
-    a = await WsClient.connect(base_url(api), alice)
-    b = await WsClient.connect(base_url(api), bob)
+    a = await WsClient.connect(api.base_url, alice)
+    b = await WsClient.connect(api.base_url, bob)
     joined = await b.request({"type": "join_room", "room_id": room["id"]})
     assert joined["type"] == "ack" and joined["room"]["id"] == room["id"]
     event = await a.expect("join_room")
@@ -66,7 +45,7 @@ async def test_send_join_leave_typing_between_two_users(api, alice, bob, room):
 
 
 async def test_rest_post_reaches_the_socket(api, alice, room):
-    client = await WsClient.connect(base_url(api), alice)
+    client = await WsClient.connect(api.base_url, alice)
     status, posted = await api.call(
         "POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": "via curl"}
     )
@@ -76,7 +55,7 @@ async def test_rest_post_reaches_the_socket(api, alice, room):
 
 
 async def test_a_join_over_rest_reaches_the_users_open_socket(api, alice, bob, room):
-    b = await WsClient.connect(base_url(api), bob)
+    b = await WsClient.connect(api.base_url, bob)
     assert b.ready["rooms"] == []
     status, _ = await api.call("POST", f"/api/rooms/{room['id']}/join", token=bob)
     assert status == 200
@@ -93,7 +72,7 @@ async def test_auth_resume_replays_then_goes_live(api, alice, room):
         await api.call(
             "POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": f"m{n}"}
         )
-    client = await WsClient.connect(base_url(api), alice, resume={room["id"]: 2})
+    client = await WsClient.connect(api.base_url, alice, resume={room["id"]: 2})
     replayed = await client.collect_messages(room["id"], lambda got: len(got) == 3)
     assert seqs(replayed) == [3, 4, 5]
     await api.call("POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": "x"})
@@ -103,7 +82,7 @@ async def test_auth_resume_replays_then_goes_live(api, alice, room):
 
 
 async def test_resume_frame_then_resumed(api, alice, room):
-    client = await WsClient.connect(base_url(api), alice)
+    client = await WsClient.connect(api.base_url, alice)
     for n in range(3):
         await api.call(
             "POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": f"m{n}"}
@@ -117,21 +96,21 @@ async def test_resume_frame_then_resumed(api, alice, room):
 
 @pytest.mark.parametrize("first", [{"type": "auth", "token": "nope"}, {"type": "join_room"}])
 async def test_bad_first_frame_closes_4401(api, first):
-    client = await WsClient.connect(base_url(api))
+    client = await WsClient.connect(api.base_url)
     await client.send(first)
     assert await client.closed() == 4401
     await client.close()
 
 
 async def test_binary_frame_closes_1003(api, alice):
-    client = await WsClient.connect(base_url(api), alice)
+    client = await WsClient.connect(api.base_url, alice)
     await client.ws.send_bytes(b"\x00\x01")
     assert await client.closed() == 1003
     await client.close()
 
 
 async def test_oversized_frame_closes_1009(api, alice):
-    client = await WsClient.connect(base_url(api), alice)
+    client = await WsClient.connect(api.base_url, alice)
     await client.send({"type": "typing", "room_id": 1, "pad": "x" * 70_000})
     assert await client.closed() == 1009
     await client.close()
@@ -141,11 +120,11 @@ async def test_foreign_origin_is_refused_before_the_upgrade(api):
     async with aiohttp.ClientSession() as session:
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await session.ws_connect(
-                base_url(api).replace("http", "ws") + "/ws",
+                api.base_url.replace("http", "ws") + "/ws",
                 headers={"Origin": "https://evil.example"},
             )
         assert refused.value.status == 403
-        own = base_url(api)
+        own = api.base_url
         ws = await session.ws_connect(own.replace("http", "ws") + "/ws", headers={"Origin": own})
         await ws.close()
 
@@ -154,7 +133,7 @@ async def test_no_auth_frame_closes_4401_after_the_timeout(api, monkeypatch):
     from chatd.interfaces import ws as ws_module
 
     monkeypatch.setattr(ws_module, "AUTH_TIMEOUT", 0.3)
-    client = await WsClient.connect(base_url(api))
+    client = await WsClient.connect(api.base_url)
     assert await asyncio.wait_for(client.closed(), 5) == 4401
     await client.close()
 
@@ -176,7 +155,7 @@ async def test_allowed_origins_replace_the_own_origin_rule(aiohttp_client, setti
 
 
 async def test_ws_and_rest_share_the_client_id_idempotency(api, alice, room):
-    client = await WsClient.connect(base_url(api), alice)
+    client = await WsClient.connect(api.base_url, alice)
     frame = {"type": "send_message", "room_id": room["id"], "body": "once", "client_id": "k-1"}
     first = await client.request(frame)
     again = await client.request(frame)
@@ -202,7 +181,7 @@ async def test_a_rate_limited_send_is_an_error_with_retry_after(aiohttp_client, 
     api = Api(await aiohttp_client(create_app(settings.with_overrides(message_rate=2))))
     token = await api.user_token("carol")
     _, room = await api.call("POST", "/api/rooms", token=token, json={"name": "busy"})
-    client = await WsClient.connect(base_url(api), token)
+    client = await WsClient.connect(api.base_url, token)
     frame = {"type": "send_message", "room_id": room["id"], "body": "hi"}
     assert [(await client.request(frame))["type"] for _ in range(2)] == ["ack", "ack"]
     refused = await client.request(frame)
@@ -216,7 +195,7 @@ async def test_auth_resume_of_a_foreign_room_is_an_error_and_the_rest_replays(
 ):
     await api.call("POST", f"/api/rooms/{room['id']}/messages", token=alice, json={"body": "a"})
     _, other = await api.call("POST", "/api/rooms", token=bob, json={"name": "bobs"})
-    client = await WsClient.connect(base_url(api), alice, resume={other["id"]: 0, room["id"]: 0})
+    client = await WsClient.connect(api.base_url, alice, resume={other["id"]: 0, room["id"]: 0})
     assert client.ready["rooms"] == [room["id"]]
     assert (await client.expect("error"))["code"] == "not_a_member"
     assert seqs(await client.collect_messages(room["id"], lambda got: len(got) == 1)) == [1]

@@ -23,7 +23,7 @@ async def test_frames_answer_unavailable_while_postgres_is_down(
     api = Api(await aiohttp_client(create_app(dataclasses.replace(settings, database_url=url))))
     token = await api.user_token("alice")
     _, room = await api.call("POST", "/api/rooms", token=token, json={"name": "general"})
-    client = await WsClient.connect(str(api.client.make_url("")).rstrip("/"), token)
+    client = await WsClient.connect(api.base_url, token)
     frame = {"type": "send_message", "room_id": room["id"], "body": "hello"}
 
     await stop_postgres(own_postgres)

@@ -61,7 +61,7 @@ async def setup(api):
     bob = await api.user_token("bob")
     _, member = await api.call("POST", "/api/rooms", token=alice, json={"name": "mine"})
     _, other = await api.call("POST", "/api/rooms", token=bob, json={"name": "not mine"})
-    base = str(api.client.make_url("")).rstrip("/")
+    base = api.base_url
     client = await WsClient.connect(base, alice)
     yield client, member["id"], other["id"]
     await client.close()

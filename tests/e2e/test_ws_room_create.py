@@ -6,7 +6,7 @@ from tests.wsclient import WsClient
 async def test_the_creators_open_socket_follows_a_new_room(api):
     alice = await api.user_token("alice")
     bob = await api.user_token("bob")
-    base_url = str(api.client.make_url("")).rstrip("/")
+    base_url = api.base_url
     socket = await WsClient.connect(base_url, alice)
     try:
         assert socket.ready["rooms"] == []
@@ -33,7 +33,7 @@ async def test_leave_and_rejoin_at_once_keeps_the_stream_gapless(api):
     status, room = await api.call("POST", "/api/rooms", token=bob, json={"name": "r"})
     assert status == 201
     assert (await api.call("POST", f"/api/rooms/{room['id']}/join", token=alice))[0] == 200
-    base_url = str(api.client.make_url("")).rstrip("/")
+    base_url = api.base_url
     socket = await WsClient.connect(base_url, alice)
     try:
         for _ in range(3):  # the user channel's leave_room/join_room arrive after each rejoin
