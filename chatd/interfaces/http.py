@@ -1,14 +1,15 @@
 """Small helpers every REST handler uses to read a request and shape a response."""
 
 import json
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from chatd.domain.errors import InvalidInput, NotAuthenticated
-from chatd.domain.model import User
+from chatd.domain.model import Message, User
+from chatd.infrastructure.wire import message_json, user_json
 from chatd.interfaces.errors import BadRequest
 from chatd.interfaces.keys import ACCOUNTS
 
@@ -59,9 +60,14 @@ async def current_user(request: web.Request) -> User:
 
 
 def to_json(value: Any) -> Any:
-    """Dataclasses and datetimes as the contract's JSON shapes."""
+    """Dataclasses and datetimes as the contract's JSON shapes. Users and messages take the
+    shapes the WebSocket frames use (chatd.infrastructure.wire), so REST and WS cannot differ."""
+    if isinstance(value, Message):
+        return message_json(value)
+    if isinstance(value, User):
+        return user_json(value)
     if is_dataclass(value) and not isinstance(value, type):
-        return to_json(asdict(value))
+        return {field.name: to_json(getattr(value, field.name)) for field in fields(value)}
     if isinstance(value, dict):
         return {key: to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
