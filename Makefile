@@ -23,6 +23,7 @@ migrate: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check chatd tests
 	$(BIN)/ruff format --check chatd tests
+	.ci/ensure-chromium
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

@@ -1,9 +1,11 @@
 """create_app: the one place that knows every layer and wires them together."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import aiohttp_jinja2
+import asyncpg
 import jinja2
 import redis.asyncio as redis
 from aiohttp import web
@@ -12,13 +14,16 @@ from chatd.application.auth import Accounts
 from chatd.application.messages import Messaging
 from chatd.application.realtime import Typing
 from chatd.application.rooms import Rooms
+from chatd.application.sessions import Sessions
 from chatd.config import Settings
 from chatd.infrastructure.accounts import PgRefreshTokenRepo, PgUserRepo
 from chatd.infrastructure.clock import SystemClock
 from chatd.infrastructure.db import create_pool
-from chatd.infrastructure.hub import Hub
+from chatd.infrastructure.fanout import Fanout
 from chatd.infrastructure.messages import PgMessageRepo
+from chatd.infrastructure.outbox import Outbox
 from chatd.infrastructure.rate_limits import RedisFailureLimiter, RedisRateLimiter
+from chatd.infrastructure.readiness import DependencyProbe
 from chatd.infrastructure.redis_bus import RedisBus
 from chatd.infrastructure.rooms import PgRoomRepo
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
@@ -26,15 +31,12 @@ from chatd.interfaces.auth_routes import add_auth_routes
 from chatd.interfaces.errors import error_middleware
 from chatd.interfaces.keys import (
     ACCOUNTS,
-    EVENT_BUS,
-    HUB,
-    MEMBERSHIPS,
     MESSAGING,
-    POOL,
-    REDIS,
+    OPEN_OUTBOX,
+    READINESS,
     ROOMS,
+    SESSIONS,
     SETTINGS,
-    TYPING,
 )
 from chatd.interfaces.pages import add_page_routes
 from chatd.interfaces.room_routes import add_room_routes
@@ -45,13 +47,27 @@ HASHING_THREADS = 4
 LOGIN_WINDOW_SECONDS = 15 * 60
 MESSAGE_WINDOW_SECONDS = 10
 
+# The resources, each opened and closed by one cleanup context (in this order, closed in reverse).
+POOL = web.AppKey("pool", asyncpg.Pool)
+REDIS = web.AppKey("redis", redis.Redis)
+BUS = web.AppKey("bus", RedisBus)
+HASHING = web.AppKey("hashing", ThreadPoolExecutor)
 
-def create_app(settings: Settings) -> web.Application:
+# Ports a caller (a test) may replace by name; anything else is a mistake.
+OVERRIDABLE = frozenset({"clock", "event_bus"})
+
+
+def create_app(settings: Settings, **overrides: Any) -> web.Application:
+    """The application; `overrides` replace ports by name (see OVERRIDABLE)."""
     if not (settings.database_url and settings.redis_url and settings.jwt_secret):
         raise ValueError("create_app needs database_url, redis_url and jwt_secret set")
+    if unknown := set(overrides) - OVERRIDABLE:
+        raise TypeError(f"create_app cannot override {sorted(unknown)}")
     app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([postgres_ctx, redis_ctx, event_bus_ctx, accounts_ctx, rooms_ctx])
+    app.cleanup_ctx.extend(
+        [postgres_ctx, redis_ctx, bus_ctx, hashing_ctx, use_cases_ctx(overrides)]
+    )
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(settings.templates_dir))
     add_auth_routes(app)
     add_room_routes(app)
@@ -72,49 +88,71 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[REDIS].aclose()
 
 
-async def event_bus_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The Redis bus, this process's Hub and its one subscriber task."""
-    bus = RedisBus(publisher=app[REDIS], url=app[SETTINGS].redis_url)
-    app[EVENT_BUS] = bus
-    app[MEMBERSHIPS] = PgRoomRepo(app[POOL])
-    app[HUB] = Hub(bus=bus, messages=PgMessageRepo(app[POOL]), memberships=app[MEMBERSHIPS])
-    app[TYPING] = Typing(memberships=app[MEMBERSHIPS], bus=bus, clock=SystemClock())
-    bus.start()
+async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The Redis bus with its one subscriber task."""
+    app[BUS] = RedisBus(publisher=app[REDIS], url=app[SETTINGS].redis_url)
+    app[BUS].start()
     yield
-    await app[HUB].close()
-    await bus.aclose()
+    await app[BUS].aclose()
 
 
-async def accounts_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    executor = ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="bcrypt")
-    app[ACCOUNTS] = Accounts(
-        users=PgUserRepo(app[POOL]),
-        refresh_tokens=PgRefreshTokenRepo(app[POOL]),
-        hasher=BcryptHasher(rounds=settings.bcrypt_rounds, executor=executor),
-        tokens=JwtCodec(
-            secret=settings.jwt_secret,
-            access_ttl=settings.access_ttl,
-            refresh_ttl=settings.refresh_ttl,
-        ),
-        clock=SystemClock(),
-        login_failures=RedisFailureLimiter(
-            app[REDIS], limit=settings.login_rate, window_seconds=LOGIN_WINDOW_SECONDS
-        ),
-    )
+async def hashing_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[HASHING] = ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="bcrypt")
     yield
-    executor.shutdown(wait=False, cancel_futures=True)
+    app[HASHING].shutdown(wait=False, cancel_futures=True)
 
 
-async def rooms_ctx(app: web.Application) -> AsyncIterator[None]:
-    rooms = PgRoomRepo(app[POOL])
-    app[ROOMS] = Rooms(rooms=rooms, bus=app[EVENT_BUS])
-    app[MESSAGING] = Messaging(
-        messages=PgMessageRepo(app[POOL]),
-        rooms=rooms,
-        bus=app[EVENT_BUS],
-        sends=RedisRateLimiter(
-            app[REDIS], limit=app[SETTINGS].message_rate, window_seconds=MESSAGE_WINDOW_SECONDS
-        ),
-    )
-    yield
+def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def use_cases(app: web.Application) -> AsyncIterator[None]:
+        """Every adapter built once, the use cases on top, and this process's fan-out."""
+        settings, pool, client = app[SETTINGS], app[POOL], app[REDIS]
+        clock = overrides.get("clock") or SystemClock()
+        events = overrides.get("event_bus") or app[BUS]
+        users, rooms, messages = PgUserRepo(pool), PgRoomRepo(pool), PgMessageRepo(pool)
+        app[ACCOUNTS] = Accounts(
+            users=users,
+            refresh_tokens=PgRefreshTokenRepo(pool),
+            hasher=BcryptHasher(rounds=settings.bcrypt_rounds, executor=app[HASHING]),
+            tokens=JwtCodec(
+                secret=settings.jwt_secret,
+                access_ttl=settings.access_ttl,
+                refresh_ttl=settings.refresh_ttl,
+            ),
+            clock=clock,
+            login_failures=RedisFailureLimiter(
+                client, limit=settings.login_rate, window_seconds=LOGIN_WINDOW_SECONDS
+            ),
+        )
+        app[ROOMS] = Rooms(rooms=rooms, bus=events)
+        app[MESSAGING] = Messaging(
+            messages=messages,
+            rooms=rooms,
+            bus=events,
+            sends=RedisRateLimiter(
+                client, limit=settings.message_rate, window_seconds=MESSAGE_WINDOW_SECONDS
+            ),
+        )
+        fanout = Fanout(bus=app[BUS], messages=messages)
+        app[SESSIONS] = Sessions(
+            streams=fanout,
+            messages=messages,
+            memberships=rooms,
+            rooms=app[ROOMS],
+            messaging=app[MESSAGING],
+            typing=Typing(memberships=rooms, bus=events, clock=clock),
+        )
+        fanout.on_membership_change(app[SESSIONS].membership_changed)
+        app[BUS].attach(fanout)
+        app[READINESS] = DependencyProbe(pool=pool, redis_client=client)
+        app[OPEN_OUTBOX] = open_outbox
+        yield
+        await app[SESSIONS].aclose()
+        await fanout.close()
+
+    return use_cases
+
+
+def open_outbox(socket: Any, *, user_id: int, abort: Callable[[], None]) -> Outbox:
+    outbox = Outbox(socket, user_id=user_id, abort=abort)
+    outbox.start()
+    return outbox

@@ -27,6 +27,7 @@ class Settings:
     login_rate: int = 20
     bcrypt_rounds: int = 12
     ws_compression: bool = False
+    ws_auth_timeout: float = 10.0  # seconds a new socket has to send its auth frame
     data_dir: Path = PROJECT_ROOT / ".chatd"
     sql_dir: Path = PROJECT_ROOT / "sql"
     templates_dir: Path = PROJECT_ROOT / "templates"

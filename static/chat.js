@@ -19,14 +19,15 @@ const state = {
 
 async function api(method, path, body, retried = false) {
   const headers = { "Content-Type": "application/json" };
-  if (state.tokens) headers.Authorization = `Bearer ${state.tokens.access_token}`;
+  const token = state.tokens && state.tokens.access_token;
+  if (token) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(path, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = response.status === 204 ? null : await response.json();
   if (response.ok) return data;
   if (response.status === 401 && data.error.code === "token_expired" && !retried) {
-    await refreshTokens();
+    await refreshTokens(token);
     return api(method, path, body, true);
   }
   const error = new Error(data.error.message);
@@ -40,7 +41,20 @@ function saveTokens(tokens) {
   else sessionStorage.removeItem("chatd.tokens");
 }
 
-async function refreshTokens() {
+// A refresh token can be spent once: the server takes a second spend as theft and ends the whole
+// login. So there is one refresh at a time, shared by every caller that asks while it runs, and a
+// caller whose refused access token has been replaced meanwhile just goes on with the new one.
+let refreshing = null;
+
+function refreshTokens(refusedToken) {
+  if (!refreshing) {
+    if (state.tokens && state.tokens.access_token !== refusedToken) return Promise.resolve();
+    refreshing = spendRefreshToken().finally(() => { refreshing = null; });
+  }
+  return refreshing;
+}
+
+async function spendRefreshToken() {
   const response = await fetch("/api/auth/refresh", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
@@ -237,10 +251,12 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws`);
   state.socket = socket;
+  let token = null; // the access token this socket authenticated with
   socket.addEventListener("open", () => {
     // Resume every room from the last seq seen, so a reconnect misses nothing.
     const resume = Object.fromEntries(state.lastSeq);
-    socket.send(JSON.stringify({ type: "auth", token: state.tokens.access_token, resume }));
+    token = state.tokens.access_token;
+    socket.send(JSON.stringify({ type: "auth", token, resume }));
   });
   socket.addEventListener("message", (event) => onFrame(JSON.parse(event.data)));
   socket.addEventListener("close", (event) => {
@@ -251,7 +267,7 @@ function connect() {
     state.retryDelay = Math.min(delay * 2, 10000);
     setTimeout(async () => {
       if (event.code === 4401) {
-        try { await refreshTokens(); } catch { return; }
+        try { await refreshTokens(token); } catch { return; }
       }
       if (state.tokens) connect();
     }, delay);

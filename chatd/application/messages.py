@@ -1,11 +1,11 @@
 """Messaging: post a message (idempotent by client_id) and read a room's history."""
 
 from chatd.application.ports import EventBus, MessageRepo, RateLimiter, RoomRepo
-from chatd.application.rooms import DEFAULT_PAGE, ensure_member
-from chatd.domain.errors import InvalidInput, RateLimited
+from chatd.application.rooms import ensure_member
+from chatd.domain.errors import RateLimited
 from chatd.domain.events import MessagePosted
 from chatd.domain.model import Message, User
-from chatd.domain.rules import check_body, check_client_id, check_limit
+from chatd.domain.rules import DEFAULT_PAGE, check_body, check_client_id, check_limit
 
 
 class Messaging:
@@ -46,9 +46,6 @@ class Messaging:
     ) -> list[Message]:
         """Ascending by seq; see MessageRepo.history for which page."""
         check_limit(limit)
-        for name, cursor in (("before_seq", before_seq), ("after_seq", after_seq)):
-            if cursor is not None and cursor < 0:
-                raise InvalidInput(f"'{name}' must not be negative", code="invalid_cursor")
         await ensure_member(self._rooms, room_id=room_id, user=reader)
         return await self._messages.history(
             room_id, before_seq=before_seq, after_seq=after_seq, limit=limit

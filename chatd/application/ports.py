@@ -1,7 +1,7 @@
 """The ports the use cases need; infrastructure implements them, tests fake them."""
 
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chatd.domain.events import RoomEvent
 from chatd.domain.model import (
@@ -13,6 +13,9 @@ from chatd.domain.model import (
     SpentToken,
     User,
 )
+
+if TYPE_CHECKING:
+    from chatd.application.delivery import RoomCursor
 
 
 class Clock(Protocol):
@@ -136,3 +139,43 @@ class MessageRepo(MessageReader, Protocol):
     ) -> list[Message]:
         """At most `limit` messages ascending by seq: just above after_seq if given (and below
         before_seq if given too), else just below before_seq, else the latest."""
+
+
+class Outbox(Protocol):
+    """One connection's outbound frames: a bounded queue a writer drains. Never waits."""
+
+    user_id: int
+    capacity: int  # frames queued (or held for a replay) before the connection is dropped
+    closed: bool
+
+    def send(self, text: str) -> None:
+        """Queue a frame; a full queue closes the connection (a slow consumer)."""
+
+    def overflow(self) -> None:
+        """Close the connection as a slow consumer."""
+
+    async def close(self, *, code: int, message: bytes = b"", drain: float = 0) -> None:
+        """Close the socket, first letting the queue drain for up to `drain` seconds."""
+
+    def stop(self) -> None:
+        """The socket is gone: stop writing."""
+
+
+class RoomStreams(Protocol):
+    """This process's live streams of rooms and of users' membership changes."""
+
+    async def follow_user(self, user_id: int) -> None:
+        """Receive the user's membership changes made anywhere, until unfollow_user."""
+
+    def unfollow_user(self, user_id: int) -> None: ...
+
+    async def watch(self, room_id: int, outbox: Outbox, *, hold: bool) -> "RoomCursor | None":
+        """Stream the room's messages from now on to the outbox (held back while `hold`, for a
+        replay to go first); None if the outbox closed meanwhile or the room's stream stopped."""
+
+    def unwatch(self, cursor: "RoomCursor") -> None: ...
+
+
+class Readiness(Protocol):
+    async def check(self) -> dict[str, bool]:
+        """Each dependency by name, and whether it answers now."""

@@ -1,6 +1,6 @@
 """Real-time use cases that are not stored: typing notices."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chatd.application.ports import Clock, EventBus, MembershipReader
 from chatd.domain.errors import Forbidden
@@ -26,7 +26,7 @@ class Typing:
         self._bus = bus
         self._clock = clock
         self._interval = interval
-        self._last: dict[tuple[int, int], object] = {}
+        self._last: dict[tuple[int, int], datetime] = {}
 
     async def typing(self, *, room_id: int, user: User) -> bool:
         """True if forwarded, False if throttled. Forbidden if the user is not a member."""
@@ -41,6 +41,6 @@ class Typing:
         await self._bus.publish(UserTyping(room_id=room_id, user=user))
         return True
 
-    def _forget_stale(self, now) -> None:
+    def _forget_stale(self, now: datetime) -> None:
         if len(self._last) >= FORGET_AFTER:
             self._last = {k: t for k, t in self._last.items() if now - t < self._interval}

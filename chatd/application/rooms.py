@@ -4,9 +4,7 @@ from chatd.application.ports import EventBus, RoomRepo
 from chatd.domain.errors import Forbidden, NotFound
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted
 from chatd.domain.model import Member, Room, User
-from chatd.domain.rules import check_limit, check_room_name, check_topic
-
-DEFAULT_PAGE = 50
+from chatd.domain.rules import DEFAULT_PAGE, check_limit, check_room_name, check_topic
 
 
 async def ensure_member(rooms: RoomRepo, *, room_id: int, user: User) -> None:

@@ -34,11 +34,4 @@ class UserTyping:
     user: User
 
 
-@dataclass(frozen=True, slots=True)
-class PresenceChanged:
-    room_id: int
-    user: User
-    online: bool
-
-
-RoomEvent = MessagePosted | MemberJoined | MemberLeft | UserTyping | PresenceChanged
+RoomEvent = MessagePosted | MemberJoined | MemberLeft | UserTyping

@@ -39,6 +39,7 @@ ROOM_TOPIC_MAX = 500
 BODY_MAX = 4000
 CLIENT_ID_MAX = 64
 PAGE_MAX = 200
+DEFAULT_PAGE = 50
 
 
 def check_room_name(name: str) -> str:

@@ -4,6 +4,7 @@ import asyncpg
 
 from chatd.domain.errors import Conflict
 from chatd.domain.model import Credentials, SpentToken, TokenState, User
+from chatd.infrastructure.outages import unavailable_on_outage
 
 USER_COLUMNS = "id, username, created_at"
 
@@ -16,6 +17,7 @@ def row_to_user(row: asyncpg.Record, prefix: str = "") -> User:
     )
 
 
+@unavailable_on_outage
 class PgUserRepo:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -44,6 +46,7 @@ class PgUserRepo:
         return Credentials(row_to_user(row), row["password_hash"]) if row else None
 
 
+@unavailable_on_outage
 class PgRefreshTokenRepo:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool

@@ -36,9 +36,10 @@ def embedded_services(settings: Settings, *, with_redis: bool = True) -> Iterato
 
 
 @contextlib.contextmanager
-def embedded_postgres(pgdata: Path) -> Iterator[str]:
+def embedded_postgres(pgdata: Path, *, keep: bool = True) -> Iterator[str]:
+    """A PostgreSQL server on pgdata, stopped on exit (and its data deleted unless `keep`)."""
     pgserver = _import("pgserver")
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = pgserver.get_server(pgdata, cleanup_mode="stop" if keep else "delete")
     try:
         yield server.get_uri()
     finally:

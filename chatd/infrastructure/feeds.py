@@ -8,11 +8,12 @@ PostgreSQL by a task of the feed's own (the subscriber loop never waits for the 
 import asyncio
 import logging
 
-from chatd.application.ports import MessageReader
+from chatd.application.delivery import RoomCursor, seq_after_hole
+from chatd.application.frames import message_frame
+from chatd.application.ports import MessageReader, Outbox
 from chatd.domain.errors import Unavailable
 from chatd.domain.model import Message
-from chatd.infrastructure.connections import Connection
-from chatd.infrastructure.wire import Envelope, message_frame
+from chatd.infrastructure.channels import Envelope
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +24,23 @@ PENDING_LIMIT = 5000  # frames held while a fill runs; past it they are left to 
 
 
 class RoomFeed:
-    def __init__(self, room_id: int, *, messages: MessageReader) -> None:
+    def __init__(
+        self,
+        room_id: int,
+        *,
+        messages: MessageReader,
+        fill_retry: float = FILL_RETRY,
+        fill_patience: float = FILL_PATIENCE,
+        pending_limit: int = PENDING_LIMIT,
+    ) -> None:
         self.room_id = room_id
         self.last_seq: int | None = None  # None until start() has read the database
-        self.connections: set[Connection] = set()
-        self.waiters = 0  # connections waiting for the feed to be ready
+        self.cursors: set[RoomCursor] = set()  # one per connection watching the room
+        self._waiters = 0  # connections waiting for the feed to be ready
         self._messages = messages
+        self._fill_retry = fill_retry
+        self._fill_patience = fill_patience
+        self._pending_limit = pending_limit
         self._pending: dict[int, str] = {}
         self._skipped = False  # a frame was not held (PENDING_LIMIT) since the last read
         self._filling: asyncio.Task[None] | None = None
@@ -57,7 +69,11 @@ class RoomFeed:
 
     async def ready(self) -> None:
         """Wait until the feed is live; raises what made its start fail."""
-        await asyncio.wait({self._ready})
+        self._waiters += 1
+        try:
+            await asyncio.wait({self._ready})
+        finally:
+            self._waiters -= 1
         if self._ready.cancelled():
             raise Unavailable("the room's feed was stopped")
         self._ready.result()
@@ -66,6 +82,21 @@ class RoomFeed:
     def is_ready(self) -> bool:
         done = self._ready.done() and not self._ready.cancelled()
         return done and self._ready.exception() is None
+
+    @property
+    def idle(self) -> bool:
+        """Started, and nobody watches or waits for it: it may be closed."""
+        return self.is_ready and not self.cursors and not self._waiters
+
+    def add(self, outbox: Outbox, *, hold: bool) -> RoomCursor:
+        """Stream to the outbox from the feed's position on; call once ready()."""
+        assert self.last_seq is not None
+        cursor = RoomCursor(outbox, self.room_id, after_seq=self.last_seq, hold=hold)
+        self.cursors.add(cursor)
+        return cursor
+
+    def remove(self, cursor: RoomCursor) -> None:
+        self.cursors.discard(cursor)
 
     def on_frame(self, envelope: Envelope) -> None:
         if envelope.seq is None:
@@ -83,7 +114,7 @@ class RoomFeed:
             self._deliver(seq, text)
             self._drain()
             return
-        if len(self._pending) < PENDING_LIMIT:
+        if len(self._pending) < self._pending_limit:
             self._pending[seq] = text
         else:
             self._skipped = True  # it is stored: the fill reads it from the database
@@ -98,20 +129,20 @@ class RoomFeed:
     def close(self) -> None:
         if self._filling is not None:
             self._filling.cancel()
-        self.connections.clear()
+        self.cursors.clear()
         self._pending.clear()
 
     def _broadcast(self, envelope: Envelope) -> None:
-        # Typing goes to the others only; membership changes and presence go to everyone.
+        # Typing goes to the others only; membership changes go to everyone.
         skip = envelope.user_id if envelope.type == "typing" else None
-        for connection in self.connections:
-            if connection.user.id != skip:
-                connection.send(envelope.text)
+        for cursor in self.cursors:
+            if cursor.outbox.user_id != skip:
+                cursor.outbox.send(envelope.text)
 
     def _deliver(self, seq: int, text: str) -> None:
         self.last_seq = seq
-        for connection in self.connections:
-            connection.push_message(self.room_id, seq, text)
+        for cursor in self.cursors:
+            cursor.push(seq, text)
 
     def _drain(self) -> None:
         assert self.last_seq is not None
@@ -125,7 +156,7 @@ class RoomFeed:
             self._filling = asyncio.create_task(self._fill())
 
     async def _fill(self) -> None:
-        waited, delay = 0.0, FILL_RETRY
+        waited, delay = 0.0, self._fill_retry
         try:
             while True:
                 self._skipped = False
@@ -136,9 +167,9 @@ class RoomFeed:
                 if done and not self._pending:
                     return
                 if delivered:
-                    waited, delay = 0.0, FILL_RETRY
+                    waited, delay = 0.0, self._fill_retry
                     continue
-                if waited >= FILL_PATIENCE and rows is not None:
+                if waited >= self._fill_patience and rows is not None:
                     self._step_over_hole(rows)
                     waited = 0.0
                     continue
@@ -166,9 +197,8 @@ class RoomFeed:
         return delivered
 
     def _step_over_hole(self, rows: list[Message]) -> None:
-        candidates = [*self._pending, *(message.seq for message in rows)]
-        if not candidates:
-            return
-        first = min(candidates)
-        log.error("room %s: seqs %s..%s never appeared", self.room_id, self.last_seq, first - 1)
-        self.last_seq = first - 1
+        assert self.last_seq is not None
+        after = seq_after_hole(self.last_seq, [*self._pending, *(m.seq for m in rows)])
+        if after != self.last_seq:
+            log.error("room %s: seqs %s..%s never appeared", self.room_id, self.last_seq + 1, after)
+            self.last_seq = after

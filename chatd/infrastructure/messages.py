@@ -4,6 +4,7 @@ import asyncpg
 
 from chatd.domain.model import Message, MessageKind, User
 from chatd.infrastructure.accounts import row_to_user
+from chatd.infrastructure.outages import unavailable_on_outage
 
 NO_UPPER_BOUND = 2**63 - 1
 
@@ -81,6 +82,7 @@ async def insert_message(
     )
 
 
+@unavailable_on_outage
 class PgMessageRepo:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool

@@ -2,7 +2,10 @@
 
 import redis.asyncio as redis
 
+from chatd.infrastructure.outages import unavailable_on_outage
 
+
+@unavailable_on_outage
 class RedisFailureLimiter:
     def __init__(self, client: redis.Redis, *, limit: int, window_seconds: int) -> None:
         self._client = client
@@ -39,6 +42,7 @@ class RedisFailureLimiter:
         return f"chatd:failures:{key}"
 
 
+@unavailable_on_outage
 class RedisRateLimiter:
     def __init__(self, client: redis.Redis, *, limit: int, window_seconds: int) -> None:
         self._client = client

@@ -1,8 +1,8 @@
 """The event bus across processes: Redis Pub/Sub, one channel per room and per user.
 
 Publishing encodes the event once into the client frame text. One subscriber task per process
-reads the channels its connections need and hands each frame to the Hub. Pub/Sub drops what is
-published while the subscriber is away, so after every reconnect the Hub is told to check its
+reads the channels its connections need and hands each frame to the Fanout. Pub/Sub drops what is
+published while the subscriber is away, so after every reconnect the Fanout is told to check its
 rooms against the database.
 """
 
@@ -15,9 +15,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from chatd.application.frames import event_frame
 from chatd.domain.events import RoomEvent
-from chatd.infrastructure.memory_bus import BusSink, route
-from chatd.infrastructure.wire import channels_of, event_frame
+from chatd.infrastructure.channels import BusSink, channels_of, route
 
 log = logging.getLogger(__name__)
 

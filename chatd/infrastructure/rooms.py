@@ -5,6 +5,7 @@ import asyncpg
 from chatd.domain.model import Member, Message, Room, User
 from chatd.infrastructure.accounts import row_to_user
 from chatd.infrastructure.messages import LOCK_ROOM_SQL, NO_UPPER_BOUND, insert_message
+from chatd.infrastructure.outages import unavailable_on_outage
 
 ROOM_COLUMNS = """
     r.id, r.name, r.topic, r.owner_id, r.created_at,
@@ -23,6 +24,7 @@ def row_to_room(row: asyncpg.Record) -> Room:
     )
 
 
+@unavailable_on_outage
 class PgRoomRepo:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -108,7 +110,6 @@ class PgRoomRepo:
             "WHERE m.room_id = $1 ORDER BY m.joined_at, u.id",
             room_id,
         )
-        # Presence comes with the real-time layer; until then nobody is reported online.
         return [
             Member(user=row_to_user(row), role=row["role"], joined_at=row["joined_at"])
             for row in rows

@@ -11,6 +11,7 @@ import jwt
 
 from chatd.domain.errors import NotAuthenticated
 from chatd.domain.model import RefreshGrant
+from chatd.domain.rules import PASSWORD_MAX_BYTES
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "typ"]
@@ -33,10 +34,13 @@ class BcryptHasher:
         return await self._run(bcrypt.hashpw, _utf8(password), bcrypt.gensalt(self._rounds))
 
     async def verify(self, password: str, password_hash: bytes | None) -> bool:
-        if password_hash is None:
-            await self._run(bcrypt.checkpw, _utf8(password), await self._dummy())
+        candidate = _utf8(password)
+        if password_hash is None or len(candidate) > PASSWORD_MAX_BYTES:
+            # No such user, or a password no account can have (bcrypt refuses it): the same
+            # work as a real check, then no.
+            await self._run(bcrypt.checkpw, candidate[:PASSWORD_MAX_BYTES], await self._dummy())
             return False
-        return await self._run(bcrypt.checkpw, _utf8(password), password_hash)
+        return await self._run(bcrypt.checkpw, candidate, password_hash)
 
     async def _dummy(self) -> bytes:
         if self._dummy_hash is None:
@@ -83,7 +87,7 @@ class JwtCodec:
             )
         except jwt.ExpiredSignatureError:
             raise NotAuthenticated("token expired", code="token_expired") from None
-        except jwt.InvalidTokenError:
+        except (jwt.InvalidTokenError, ValueError):  # ValueError: not even encodable text
             raise NotAuthenticated("invalid token", code="invalid_token") from None
         if claims["typ"] != expected_type:
             raise NotAuthenticated(f"expected an {expected_type!r} token", code="invalid_token")

@@ -1,16 +1,16 @@
-"""One middleware turns every failure into the error envelope of the contract."""
+"""One mapping from failures to what a client is told, for HTTP (the error envelope of the
+contract, by this middleware) and for WebSocket error frames alike."""
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-import asyncpg
-import redis.exceptions
 from aiohttp import web
 
 from chatd.domain import errors
 
 log = logging.getLogger(__name__)
+
+UNAVAILABLE_RETRY_AFTER = 2  # seconds a client is asked to wait when a dependency is down
 
 STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.InvalidInput: 422,
@@ -47,23 +47,27 @@ def status_of(error: errors.DomainError) -> int:
     return 500
 
 
-# PostgreSQL or Redis is down or unreachable: the client may retry later (503), it did no wrong.
-DEPENDENCY_ERRORS = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.OperatorInterventionError,  # server shutting down or starting up
-    asyncpg.TooManyConnectionsError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-)
+def as_domain_error(error: Exception, *, context: str) -> errors.DomainError:
+    """What the client is told of any failure: a domain error as it is; anything else is a bug
+    of ours, logged here, and an `internal_error` (500)."""
+    if isinstance(error, errors.DomainError):
+        return error
+    log.error("unhandled error on %s", context, exc_info=error)
+    return errors.DomainError("the server failed to answer this request", code="internal_error")
 
 
-def error_response(status: int, code: str, message: str, **headers: str) -> web.Response:
-    return web.json_response(
-        {"error": {"code": code, "message": message}}, status=status, headers=headers or None
-    )
+def retry_after(error: errors.DomainError) -> int | None:
+    if isinstance(error, errors.RateLimited):
+        return error.retry_after
+    if isinstance(error, errors.Unavailable):
+        return UNAVAILABLE_RETRY_AFTER
+    return None
+
+
+def error_response(status: int, code: str, message: str, *, wait: int | None = None):
+    headers = {"Retry-After": str(wait)} if wait is not None else None
+    body = {"error": {"code": code, "message": message}}
+    return web.json_response(body, status=status, headers=headers)
 
 
 @web.middleware
@@ -72,19 +76,11 @@ async def error_middleware(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
-    except errors.DomainError as error:
-        headers = {}
-        if isinstance(error, errors.RateLimited):
-            headers["Retry-After"] = str(error.retry_after)
-        return error_response(status_of(error), error.code, error.message, **headers)
     except web.HTTPException as exc:
         if exc.status < 400 or not request.path.startswith("/api"):
             raise
         code, message = CODE_OF_STATUS.get(exc.status, ("http_error", exc.reason))
         return error_response(exc.status, code, message)
-    except DEPENDENCY_ERRORS as error:
-        log.warning("dependency unavailable on %s %s: %r", request.method, request.path, error)
-        return error_response(503, "unavailable", "a service chatd depends on is unavailable")
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "the server failed to answer this request")
+    except Exception as exc:
+        error = as_domain_error(exc, context=f"{request.method} {request.path}")
+        return error_response(status_of(error), error.code, error.message, wait=retry_after(error))

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from chatd.application.frames import message_json, user_json
 from chatd.domain.errors import InvalidInput, NotAuthenticated
 from chatd.domain.model import Message, User
-from chatd.infrastructure.wire import message_json, user_json
 from chatd.interfaces.errors import BadRequest
 from chatd.interfaces.keys import ACCOUNTS
 
@@ -61,7 +61,7 @@ async def current_user(request: web.Request) -> User:
 
 def to_json(value: Any) -> Any:
     """Dataclasses and datetimes as the contract's JSON shapes. Users and messages take the
-    shapes the WebSocket frames use (chatd.infrastructure.wire), so REST and WS cannot differ."""
+    shapes the WebSocket frames use (chatd.application.frames), so REST and WS cannot differ."""
     if isinstance(value, Message):
         return message_json(value)
     if isinstance(value, User):

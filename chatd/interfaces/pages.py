@@ -1,13 +1,11 @@
 """The bundled chat page and the health probes."""
 
-import asyncio
+from pathlib import Path
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from chatd.interfaces.keys import POOL, REDIS
-
-PROBE_TIMEOUT = 2.0
+from chatd.interfaces.keys import READINESS
 
 
 @aiohttp_jinja2.template("index.html")
@@ -20,25 +18,13 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    checks = {
-        "postgres": _probe(request.app[POOL].fetchval("SELECT 1")),
-        "redis": _probe(request.app[REDIS].ping()),
-    }
-    results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
-    ready = all(results.values())
-    body = {"status": "ready" if ready else "unavailable", "checks": results}
+    checks = await request.app[READINESS].check()
+    ready = all(checks.values())
+    body = {"status": "ready" if ready else "unavailable", "checks": checks}
     return web.json_response(body, status=200 if ready else 503)
 
 
-async def _probe(check) -> bool:
-    try:
-        await asyncio.wait_for(check, PROBE_TIMEOUT)
-    except Exception:
-        return False
-    return True
-
-
-def add_page_routes(app: web.Application, static_dir) -> None:
+def add_page_routes(app: web.Application, static_dir: Path) -> None:
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

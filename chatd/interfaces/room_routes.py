@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from chatd.domain.rules import DEFAULT_PAGE
 from chatd.interfaces.http import (
     current_user,
     int_query,
@@ -12,8 +13,6 @@ from chatd.interfaces.http import (
     to_json,
 )
 from chatd.interfaces.keys import MESSAGING, ROOMS
-
-DEFAULT_LIMIT = 50
 
 
 async def create_room(request: web.Request) -> web.Response:
@@ -31,7 +30,7 @@ async def list_rooms(request: web.Request) -> web.Response:
     user = await current_user(request)
     page = await request.app[ROOMS].list_rooms(
         viewer=user,
-        limit=int_query(request, "limit", default=DEFAULT_LIMIT),
+        limit=int_query(request, "limit", default=DEFAULT_PAGE),
         before_id=int_query(request, "before_id"),
     )
     return json_response({"rooms": [{**to_json(room), "joined": joined} for room, joined in page]})
@@ -67,7 +66,7 @@ async def list_messages(request: web.Request) -> web.Response:
         reader=user,
         before_seq=int_query(request, "before_seq"),
         after_seq=int_query(request, "after_seq"),
-        limit=int_query(request, "limit", default=DEFAULT_LIMIT),
+        limit=int_query(request, "limit", default=DEFAULT_PAGE),
     )
     return json_response({"messages": messages})
 

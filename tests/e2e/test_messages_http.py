@@ -6,7 +6,7 @@ import pytest
 
 from chatd.app import create_app
 from chatd.domain.events import MessagePosted
-from chatd.interfaces.keys import EVENT_BUS
+from tests.fakes import InMemoryBus
 from tests.support import Api
 from tests.wsclient import WsClient
 
@@ -90,15 +90,11 @@ async def test_history_pages_walk_both_ways(api, alice, room):
     assert [m["seq"] for m in between] == [11, 12, 13]
 
 
-async def test_posting_publishes_the_message_on_the_bus(api, alice, room, monkeypatch):
-    bus, events = api.client.app[EVENT_BUS], []
-    publish = bus.publish
-
-    async def recording_publish(event) -> None:
-        events.append(event)
-        await publish(event)
-
-    monkeypatch.setattr(bus, "publish", recording_publish)
+async def test_posting_publishes_the_message_on_the_bus(aiohttp_client, settings):
+    bus = InMemoryBus()
+    api = Api(await aiohttp_client(create_app(settings, event_bus=bus)))
+    alice = await api.user_token("alice")
+    room = {"id": await api.create_room(alice)}
     message = await post(api, alice, room, "live", client_id="k")
     await api.call(
         "POST",
@@ -106,7 +102,7 @@ async def test_posting_publishes_the_message_on_the_bus(api, alice, room, monkey
         token=alice,
         json={"body": "live", "client_id": "k"},
     )
-    [published] = [e.message for e in events if isinstance(e, MessagePosted)]
+    [published] = [e.message for e in bus.events if isinstance(e, MessagePosted)]
     assert (published.id, published.seq, published.body) == (
         message["id"],
         message["seq"],

@@ -7,8 +7,8 @@ import aiohttp
 import pytest
 
 from tests.rawws import RawWs
-from tests.support import ServerProcess
-from tests.wsclient import Http, WsClient
+from tests.support import Api, ServerProcess
+from tests.wsclient import WsClient
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +60,7 @@ async def test_a_client_that_never_reads_is_dropped_and_the_rest_get_everything(
 
 
 async def run_scenario(server: ServerProcess, session: aiohttp.ClientSession) -> None:
-    http = Http(session, server.url)
+    http = Api(session, base_url=server.url)
     owner = await http.user_token("owner")
     room_id = await http.create_room(owner)
     tokens = [await http.user_token(f"reader{n}") for n in range(READERS + 1)]

@@ -5,6 +5,7 @@ import asyncio
 import aiohttp
 import pytest
 
+from tests.support import Api
 from tests.wsclient import WsClient, seqs
 
 
@@ -129,11 +130,11 @@ async def test_foreign_origin_is_refused_before_the_upgrade(api):
         await ws.close()
 
 
-async def test_no_auth_frame_closes_4401_after_the_timeout(api, monkeypatch):
-    from chatd.interfaces import ws as ws_module
+async def test_no_auth_frame_closes_4401_after_the_timeout(aiohttp_client, settings):
+    from chatd.app import create_app
 
-    monkeypatch.setattr(ws_module, "AUTH_TIMEOUT", 0.3)
-    client = await WsClient.connect(api.base_url)
+    app = create_app(settings.with_overrides(ws_auth_timeout=0.3))
+    client = await WsClient.connect(Api(await aiohttp_client(app)).base_url)
     assert await asyncio.wait_for(client.closed(), 5) == 4401
     await client.close()
 

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 import redis.asyncio as redis
 
-from tests.support import ServerProcess
-from tests.wsclient import Http, WsClient, seqs
+from tests.support import Api, ServerProcess
+from tests.wsclient import WsClient, seqs
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ class Cluster:
     def __init__(self, session: aiohttp.ClientSession, a: ServerProcess, b: ServerProcess):
         self.session = session
         self.a, self.b = a, b
-        self.http_a, self.http_b = Http(session, a.url), Http(session, b.url)
+        self.http_a, self.http_b = Api(session, base_url=a.url), Api(session, base_url=b.url)
         self._names = itertools.count(1)
         self.clients: list[WsClient] = []
 

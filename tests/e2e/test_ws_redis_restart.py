@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 import redis.asyncio as redis
 
-from tests.support import ServerProcess, free_port
-from tests.wsclient import Http, WsClient, seqs
+from tests.support import Api, ServerProcess, free_port
+from tests.wsclient import WsClient, seqs
 
 pytestmark = pytest.mark.slow
 
@@ -84,7 +84,7 @@ async def test_clients_get_everything_across_a_redis_restart(settings, private_r
 
 
 async def scenario(session, a: ServerProcess, b: ServerProcess, redis_server: RedisProcess):
-    http_a, http_b = Http(session, a.url), Http(session, b.url)
+    http_a, http_b = Api(session, base_url=a.url), Api(session, base_url=b.url)
     owner = await http_a.user_token("owner")
     room_id = await http_a.create_room(owner)
     readers = [await http_a.user_token(f"reader{n}") for n in range(2)]

@@ -8,9 +8,9 @@ import pytest
 import redis.asyncio as redis
 
 from chatd.domain.events import MemberJoined, MessagePosted, UserTyping
+from chatd.infrastructure.channels import Envelope, room_channel, user_channel
 from chatd.infrastructure.redis_bus import RedisBus
-from chatd.infrastructure.wire import Envelope, room_channel, user_channel
-from tests.realtime_fakes import ALICE, message
+from tests.fakes import ALICE, message
 
 
 class Sink:

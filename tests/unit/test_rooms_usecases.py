@@ -7,10 +7,15 @@ from chatd.application.rooms import Rooms
 from chatd.domain.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted
 from chatd.domain.model import User
-from tests.fakes import EPOCH, FakeMessageRepo, FakeRateLimiter, FakeRoomRepo, RecordingBus
-
-ALICE = User(1, "alice", EPOCH)
-BOB = User(2, "bob", EPOCH)
+from tests.fakes import (
+    ALICE,
+    BOB,
+    EPOCH,
+    FakeMessageRepo,
+    FakeRateLimiter,
+    FakeRoomRepo,
+    InMemoryBus,
+)
 
 
 @pytest.fixture
@@ -19,8 +24,8 @@ def store() -> FakeRoomRepo:
 
 
 @pytest.fixture
-def bus() -> RecordingBus:
-    return RecordingBus()
+def bus() -> InMemoryBus:
+    return InMemoryBus()
 
 
 @pytest.fixture
@@ -172,7 +177,7 @@ async def test_events_are_published_only_once_the_change_is_stored(store):
         if isinstance(event, MemberJoined):
             assert event.user.id in store.memberships[event.room_id]
 
-    bus = RecordingBus(on_publish=stored_already)
+    bus = InMemoryBus(on_publish=stored_already)
     rooms = Rooms(rooms=store, bus=bus)
     messaging = Messaging(
         messages=FakeMessageRepo(store), rooms=store, bus=bus, sends=FakeRateLimiter()

@@ -5,28 +5,15 @@ import pytest
 from chatd.application.realtime import Typing
 from chatd.domain.errors import Forbidden
 from chatd.domain.events import UserTyping
-from chatd.infrastructure.memory_bus import InMemoryBus
-from tests.fakes import FakeClock
-from tests.realtime_fakes import ALICE, BOB
-
-
-class Members:
-    def __init__(self, *pairs: tuple[int, int]) -> None:
-        self.pairs = set(pairs)
-
-    async def room_ids_of(self, user_id: int) -> list[int]:
-        return [room for room, user in self.pairs if user == user_id]
-
-    async def is_member(self, room_id: int, user_id: int) -> bool:
-        return (room_id, user_id) in self.pairs
+from tests.fakes import ALICE, BOB, FakeClock, FakeRoomRepo, InMemoryBus
 
 
 @pytest.fixture
 def world():
-    bus, clock, events = InMemoryBus(), FakeClock(), []
-    bus.listen(events.append)
-    typing = Typing(memberships=Members((1, ALICE.id), (1, BOB.id)), bus=bus, clock=clock)
-    return typing, clock, events
+    bus, clock, members = InMemoryBus(), FakeClock(), FakeRoomRepo()
+    members.enroll(1, ALICE)
+    members.enroll(1, BOB)
+    return Typing(memberships=members, bus=bus, clock=clock), clock, bus.events
 
 
 async def test_typing_is_throttled_per_user_and_room(world):

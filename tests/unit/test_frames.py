@@ -2,9 +2,10 @@
 
 import json
 
+from chatd.application.frames import event_frame
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
-from chatd.infrastructure.wire import channels_of, event_frame, read_frame, room_channel
-from tests.realtime_fakes import ALICE, EPOCH, message
+from chatd.infrastructure.channels import channels_of, read_frame, room_channel
+from tests.fakes import ALICE, EPOCH, message
 
 USER = {"id": 1, "username": "alice", "created_at": EPOCH.isoformat()}
 

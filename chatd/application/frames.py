@@ -1,0 +1,68 @@
+"""The contract's JSON shapes and server frames. An event is encoded once, as the exact text
+every socket receives; REST encodes users and messages with the same functions."""
+
+import json
+from typing import Any
+
+from chatd.domain.errors import DomainError
+from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, RoomEvent, UserTyping
+from chatd.domain.model import Message, User
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def user_json(user: User) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "created_at": user.created_at.isoformat()}
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "room_id": message.room_id,
+        "seq": message.seq,
+        "kind": message.kind,
+        "author": user_json(message.author) if message.author else None,
+        "body": message.body,
+        "client_id": message.client_id,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def message_frame(message: Message) -> str:
+    kind = "new_message" if message.kind == "user" else "system_message"
+    return dumps({"type": kind, "message": message_json(message)})
+
+
+def event_frame(event: RoomEvent) -> str:
+    """The exact text a client receives for this event."""
+    match event:
+        case MessagePosted(message=message):
+            return message_frame(message)
+        case MemberJoined(room_id=room_id, user=user):
+            return dumps({"type": "join_room", "room_id": room_id, "user": user_json(user)})
+        case MemberLeft(room_id=room_id, user=user):
+            return dumps({"type": "leave_room", "room_id": room_id, "user": user_json(user)})
+        case UserTyping(room_id=room_id, user=user):
+            return dumps({"type": "typing", "room_id": room_id, "user": user_json(user)})
+    raise TypeError(f"not a room event: {event!r}")
+
+
+def ready_frame(user: User, room_ids: list[int]) -> str:
+    return dumps({"type": "ready", "user": user_json(user), "rooms": room_ids})
+
+
+def error_frame(ref: Any, error: DomainError, *, retry_after: int | None = None) -> str:
+    frame = {"type": "error", "ref": ref, "code": error.code, "message": error.message}
+    if retry_after is not None:
+        frame["retry_after"] = retry_after
+    return dumps(frame)
+
+
+def resync_frame(room_id: int) -> str:
+    return dumps({"type": "resync_required", "room_id": room_id})
+
+
+def resumed_frame(ref: Any, room_ids: list[int]) -> str:
+    return dumps({"type": "resumed", "ref": ref, "rooms": room_ids})

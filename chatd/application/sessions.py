@@ -1,0 +1,195 @@
+"""Real-time sessions: what one WebSocket connection is allowed to see, and when.
+
+A session streams every room its user is a member of. It starts on open (resuming rooms from
+the positions the client names), changes with the connection's own join/leave, follows
+membership changes made elsewhere (another connection or process, REST), and ends on close.
+The fan-out machinery is behind RoomStreams; each method here is one client frame's work.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatd.application.delivery import RoomCursor
+from chatd.application.frames import error_frame, ready_frame, resumed_frame, resync_frame
+from chatd.application.messages import Messaging
+from chatd.application.ports import MembershipReader, MessageReader, Outbox, RoomStreams
+from chatd.application.realtime import Typing
+from chatd.application.replay import REPLAY_PAGE, RESYNC_LIMIT, replay
+from chatd.application.rooms import Rooms
+from chatd.domain.errors import Forbidden
+from chatd.domain.model import Message, Room, User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Session:
+    """One authenticated connection: its user, its outbox and its place in each room."""
+
+    user: User
+    outbox: Outbox
+    cursors: dict[int, RoomCursor] = field(default_factory=dict)
+    # Held while this session's membership changes (its own join/leave) and while it follows
+    # one made elsewhere, so the two never interleave.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    closed: bool = False
+
+
+class Sessions:
+    def __init__(
+        self,
+        *,
+        streams: RoomStreams,
+        messages: MessageReader,
+        memberships: MembershipReader,
+        rooms: Rooms,
+        messaging: Messaging,
+        typing: Typing,
+        resync_limit: int = RESYNC_LIMIT,
+        replay_page: int = REPLAY_PAGE,
+    ) -> None:
+        self._streams = streams
+        self._messages = messages
+        self._memberships = memberships
+        self._rooms = rooms
+        self._messaging = messaging
+        self._typing = typing
+        self._resync_limit = resync_limit
+        self._replay_page = replay_page
+        self._by_user: dict[int, set[Session]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def open(
+        self, *, user: User, outbox: Outbox, resume: dict[int, int], ref: Any
+    ) -> Session:
+        """Stream the user's rooms (those in `resume` from the named position on), then `ready`."""
+        session = Session(user, outbox)
+        self._by_user.setdefault(user.id, set()).add(session)
+        try:
+            # Membership changes are followed before the rooms are read, so none falls between.
+            await self._streams.follow_user(user.id)
+            room_ids = await self._memberships.room_ids_of(user.id)
+            await asyncio.gather(*(self._watch(session, r, hold=r in resume) for r in room_ids))
+            outbox.send(ready_frame(user, room_ids))
+            for room_id, last_seq in resume.items():
+                await self._replay(session, room_id, last_seq, ref=ref)
+        except BaseException:
+            self.close(session)
+            raise
+        return session
+
+    async def join(self, session: Session, room_id: int) -> Room:
+        async with session.lock:
+            # Watch first, so this connection gets the "joined" message and all that follows.
+            watched = room_id in session.cursors
+            if not watched:
+                await self._watch(session, room_id)
+            try:
+                return await self._rooms.join(room_id=room_id, user=session.user)
+            except BaseException:
+                if not watched:
+                    self._unwatch(session, room_id)
+                raise
+
+    async def leave(self, session: Session, room_id: int) -> None:
+        async with session.lock:
+            await self._rooms.leave(room_id=room_id, user=session.user)
+            self._unwatch(session, room_id)
+
+    async def send_message(
+        self, session: Session, *, room_id: int, body: str, client_id: str | None
+    ) -> Message:
+        message, _ = await self._messaging.post(
+            room_id=room_id, author=session.user, body=body, client_id=client_id
+        )
+        return message
+
+    async def typing(self, session: Session, room_id: int) -> bool:
+        return await self._typing.typing(room_id=room_id, user=session.user)
+
+    async def resume(self, session: Session, positions: dict[int, int], *, ref: Any) -> None:
+        """The messages after each position this connection has not been sent, then `resumed`."""
+        for room_id, last_seq in positions.items():
+            await self._replay(session, room_id, last_seq, ref=ref)
+        session.outbox.send(resumed_frame(ref, list(positions)))
+
+    def membership_changed(self, user_id: int, room_id: int, *, joined: bool, frame: str) -> None:
+        """The user joined or left a room elsewhere (the bus's word for it)."""
+        for session in self._by_user.get(user_id, ()):
+            task = asyncio.create_task(self._follow(session, room_id, joined=joined, frame=frame))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def close(self, session: Session) -> None:
+        """The connection is gone: stop every stream of it."""
+        if session.closed:
+            return
+        session.closed = True
+        for room_id in list(session.cursors):
+            self._unwatch(session, room_id)
+        sessions = self._by_user.get(session.user.id)
+        if sessions is not None:
+            sessions.discard(session)
+            if not sessions:
+                del self._by_user[session.user.id]
+        self._streams.unfollow_user(session.user.id)
+
+    @property
+    def open_sessions(self) -> list[Session]:
+        return [session for sessions in self._by_user.values() for session in sessions]
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _follow(self, session: Session, room_id: int, *, joined: bool, frame: str) -> None:
+        """Stream the room here too, or stop, as the database says now: the event alone could be
+        stale (a leave that arrives after the user joined again must not cut the stream)."""
+        async with session.lock:
+            watching = room_id in session.cursors
+            if watching == joined or session.closed:
+                return  # nothing the event could change
+            try:
+                member = await self._memberships.is_member(room_id, session.user.id)
+            except Exception:
+                log.warning("room %s: membership unknown; going by the event", room_id)
+                member = joined
+            if not member:
+                self._unwatch(session, room_id)
+            elif not watching and await self._watch(session, room_id) is not None:
+                session.outbox.send(frame)
+
+    async def _watch(self, session: Session, room_id: int, *, hold: bool = False):
+        cursor = await self._streams.watch(room_id, session.outbox, hold=hold)
+        if cursor is None:
+            return None
+        if session.closed or room_id in session.cursors:
+            self._streams.unwatch(cursor)  # closed, or started meanwhile by another path
+            return session.cursors.get(room_id)
+        session.cursors[room_id] = cursor
+        return cursor
+
+    def _unwatch(self, session: Session, room_id: int) -> None:
+        cursor = session.cursors.pop(room_id, None)
+        if cursor is not None:
+            self._streams.unwatch(cursor)
+
+    async def _replay(self, session: Session, room_id: int, last_seq: int, *, ref: Any) -> None:
+        cursor = session.cursors.get(room_id)
+        if cursor is None:
+            refusal = Forbidden(f"not a member of room {room_id}", code="not_a_member")
+            session.outbox.send(error_frame(ref, refusal))
+            return
+        resumed = await replay(
+            cursor,
+            after_seq=last_seq,
+            messages=self._messages,
+            watching=lambda: session.cursors.get(room_id) is cursor,
+            limit=self._resync_limit,
+            page=self._replay_page,
+        )
+        if not resumed:
+            session.outbox.send(resync_frame(room_id))

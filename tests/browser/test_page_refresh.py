@@ -1,0 +1,170 @@
+"""The bundled page in a real headless Chromium against the real app on a loopback socket.
+
+Playwright's own browser download does not work on our machines: the tests drive Debian's
+Chromium, which `.ci/ensure-chromium` installs (`make test` and `.ci/run` call it).
+"""
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, Request, Response, Route, async_playwright
+
+from chatd.app import create_app
+from chatd.config import Settings
+from tests.support import Api
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run .ci/ensure-chromium")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def short_lived_api(settings: Settings, aiohttp_client) -> Api:
+    """The app with access tokens that expire after 2 s, so that a test can outlive one."""
+    return Api(await aiohttp_client(create_app(dataclasses.replace(settings, access_ttl=2))))
+
+
+@pytest.fixture
+async def page(browser: Browser, short_lived_api: Api) -> AsyncIterator[Page]:
+    context = await browser.new_context(base_url=short_lived_api.base_url)
+    page = await context.new_page()
+    yield page
+    await context.close()
+
+
+async def sign_up_through_the_page(page: Page, username: str) -> None:
+    await page.goto("/")
+    await page.fill("#auth-form input[name=username]", username)
+    await page.fill("#auth-form input[name=password]", "correct horse")
+    await page.click("#auth-form button[value=register]")
+    await page.wait_for_selector("#chat-view", state="visible")
+    await page.wait_for_selector("#status.online")  # signed in and the socket is ready
+
+
+async def page_tokens(page: Page) -> dict | None:
+    return await page.evaluate("JSON.parse(sessionStorage.getItem('chatd.tokens'))")
+
+
+async def until_expired(api: Api, access_token: str) -> None:
+    """Wait until the server refuses the access token as expired."""
+    while True:
+        status, body = await api.call("GET", "/api/me", token=access_token)
+        if status == 401:
+            assert body["error"]["code"] == "token_expired", body
+            return
+        await asyncio.sleep(0.1)
+
+
+def count_refreshes(page: Page) -> list[Request]:
+    """The page's refresh requests from now on (the list grows as they are made)."""
+    refreshes: list[Request] = []
+
+    def on_request(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/api/auth/refresh"):
+            refreshes.append(request)
+
+    page.on("request", on_request)
+    return refreshes
+
+
+def count_refused(page: Page) -> list[Response]:
+    """The page's `GET /api/me` answered 401 from now on."""
+    refused: list[Response] = []
+
+    def on_response(response: Response) -> None:
+        if response.url.endswith("/api/me") and response.status == 401:
+            refused.append(response)
+
+    page.on("response", on_response)
+    return refused
+
+
+# Two calls at the same moment; each outcome is the username or why the call failed.
+TWO_CALLS = """async () => {
+    const calls = await Promise.allSettled([api("GET", "/api/me"), api("GET", "/api/me")]);
+    return calls.map((call) =>
+        call.status === "fulfilled" ? call.value.username : `failed: ${call.reason.message}`);
+}"""
+
+
+TOKENS_REPLACED = """(old) => {
+    const tokens = JSON.parse(sessionStorage.getItem("chatd.tokens"));
+    return !tokens || tokens.access_token !== old;
+}"""
+
+
+async def assert_still_signed_in(page: Page, api: Api, expired: dict) -> None:
+    assert await page.is_visible("#chat-view")
+    assert await page.is_hidden("#auth-view")
+    tokens = await page_tokens(page)
+    assert tokens is not None
+    assert tokens["access_token"] != expired["access_token"]
+    # The login is still alive on the server: its newest refresh token is good.
+    status, _ = await api.call(
+        "POST", "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert status == 200
+
+
+async def test_calls_refused_together_share_one_refresh(page: Page, short_lived_api: Api) -> None:
+    await sign_up_through_the_page(page, "alice")
+    expired = await page_tokens(page)
+    assert expired is not None
+    await until_expired(short_lived_api, expired["access_token"])
+    refreshes, refused = count_refreshes(page), count_refused(page)
+
+    outcomes = await page.evaluate(TWO_CALLS)
+
+    assert len(refused) == 2  # the scenario: both calls went out with the expired token
+    assert len(refreshes) == 1
+    assert outcomes == ["alice", "alice"]
+    await assert_still_signed_in(page, short_lived_api, expired)
+
+
+async def test_a_call_refused_after_the_refresh_retries_with_the_new_token(
+    page: Page, short_lived_api: Api
+) -> None:
+    await sign_up_through_the_page(page, "alice")
+    expired = await page_tokens(page)
+    assert expired is not None
+    await until_expired(short_lived_api, expired["access_token"])
+    refreshes, refused = count_refreshes(page), count_refused(page)
+
+    # Hold the first call on its way to the server until the other one's refresh has replaced
+    # (or dropped) the tokens in the page: its 401 for the old access token comes after that.
+    held: list[Route] = []
+
+    async def hold_the_first(route: Route) -> None:
+        if not held:
+            held.append(route)
+            await page.wait_for_function(TOKENS_REPLACED, arg=expired["access_token"])
+        await route.continue_()
+
+    await page.route("**/api/me", hold_the_first)
+
+    outcomes = await page.evaluate(TWO_CALLS)
+
+    assert len(held) == 1
+    assert len(refused) == 2  # the scenario: both calls went out with the expired token
+    assert len(refreshes) == 1
+    assert outcomes == ["alice", "alice"]
+    await assert_still_signed_in(page, short_lived_api, expired)

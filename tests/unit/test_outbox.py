@@ -1,0 +1,46 @@
+"""Outbox: a bounded queue drained by one writer; a client that stops reading is closed."""
+
+import asyncio
+
+from chatd.infrastructure.outbox import SLOW_CONSUMER_CODE, Outbox
+from tests.fakes import ALICE, BOB, FakeSocket
+
+
+def started(socket: FakeSocket, user=ALICE, **kwargs) -> Outbox:
+    outbox = Outbox(socket, user_id=user.id, abort=socket.abort, **kwargs)
+    outbox.start()
+    return outbox
+
+
+async def test_frames_go_out_in_order():
+    socket = FakeSocket()
+    outbox = started(socket)
+    for n in range(5):
+        outbox.send(f"f{n}")
+    assert await socket.received(5) == [f"f{n}" for n in range(5)]
+
+
+async def test_a_full_queue_closes_that_connection_only():
+    stuck, fine = FakeSocket(blocked=True), FakeSocket()
+    slow = started(stuck, capacity=3, close_timeout=0.01)
+    fast = started(fine, BOB, capacity=3)
+    for n in range(10):
+        for outbox in (slow, fast):
+            outbox.send(f"f{n}")  # never awaits: a broadcast is put_nowait only
+        await fine.received(n + 1)
+    assert slow.closed and slow.close_code == SLOW_CONSUMER_CODE
+    assert fine.sent == [f"f{n}" for n in range(10)]
+    async with asyncio.timeout(2):
+        await stuck.aborted.wait()  # a client that reads nothing gets no close frame either
+    assert slow.queued <= 3
+
+
+async def test_close_drains_the_queue_first():
+    socket = FakeSocket()
+    outbox = started(socket)
+    for n in range(3):
+        outbox.send(f"f{n}")
+    await outbox.close(code=1001, drain=1.0)
+    assert socket.sent == ["f0", "f1", "f2"] and socket.closed_with == 1001
+    outbox.send("late")
+    assert outbox.queued == 0 and socket.sent[-1] == "f2"
