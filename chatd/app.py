@@ -54,7 +54,7 @@ BUS = web.AppKey("bus", RedisBus)
 HASHING = web.AppKey("hashing", ThreadPoolExecutor)
 
 # Ports a caller (a test) may replace by name; anything else is a mistake.
-OVERRIDABLE = frozenset({"clock", "event_bus"})
+OVERRIDABLE = frozenset({"clock", "event_bus", "hasher"})
 
 
 def create_app(settings: Settings, **overrides: Any) -> web.Application:
@@ -112,7 +112,8 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
         app[ACCOUNTS] = Accounts(
             users=users,
             refresh_tokens=PgRefreshTokenRepo(pool),
-            hasher=BcryptHasher(rounds=settings.bcrypt_rounds, executor=app[HASHING]),
+            hasher=overrides.get("hasher")
+            or BcryptHasher(rounds=settings.bcrypt_rounds, executor=app[HASHING]),
             tokens=JwtCodec(
                 secret=settings.jwt_secret,
                 access_ttl=settings.access_ttl,

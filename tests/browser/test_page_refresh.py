@@ -16,6 +16,8 @@ from chatd.app import create_app
 from chatd.config import Settings
 from tests.support import Api
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 

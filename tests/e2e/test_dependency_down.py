@@ -3,10 +3,14 @@
 import asyncio
 import dataclasses
 
+import pytest
+
 from chatd.app import create_app
 from chatd.infrastructure.db import migrate
 from tests.services import stop_postgres
 from tests.support import Api
+
+pytestmark = pytest.mark.slow
 
 
 async def test_postgres_down_is_503_and_chatd_recovers(settings, own_postgres, aiohttp_client):
@@ -18,6 +22,8 @@ async def test_postgres_down_is_503_and_chatd_recovers(settings, own_postgres, a
     await stop_postgres(own_postgres)
     status, body = await api.call("GET", "/api/me", token=token)
     assert (status, body["error"]["code"]) == (503, "unavailable")
+    async with api.client.get("/api/me", headers={"Authorization": f"Bearer {token}"}) as response:
+        assert response.status == 503 and int(response.headers["Retry-After"]) > 0
     status, body = await api.call("GET", "/readyz")
     assert status == 503 and body["checks"] == {"postgres": False, "redis": True}
     assert (await api.call("GET", "/healthz"))[0] == 200

@@ -6,7 +6,7 @@ import pytest
 
 from chatd.app import create_app
 from chatd.domain.events import MessagePosted
-from tests.fakes import InMemoryBus
+from tests.fake_streams import InMemoryBus
 from tests.support import Api
 from tests.wsclient import WsClient
 

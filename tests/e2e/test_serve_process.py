@@ -1,8 +1,11 @@
 """The real `chatd serve` in a subprocess, as a user runs it."""
 
 import aiohttp
+import pytest
 
 from tests.support import ServerProcess
+
+pytestmark = pytest.mark.slow
 
 
 async def test_serve_answers_the_auth_flow_and_stops_cleanly(settings):

@@ -5,6 +5,7 @@ import os
 import sys
 
 import asyncpg
+import pytest
 
 from chatd.config import Settings
 from chatd.infrastructure.db import migrate, migration_files
@@ -63,6 +64,7 @@ async def test_a_failing_migration_leaves_nothing_half_applied(empty_database_ur
         await conn.close()
 
 
+@pytest.mark.slow
 async def test_three_processes_at_once_apply_each_file_once(empty_database_url):
     env = {**os.environ, "DATABASE_URL": empty_database_url}
     processes = [

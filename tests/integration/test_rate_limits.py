@@ -37,6 +37,7 @@ async def test_two_limiters_share_the_count(client, redis_url):
         await other_client.aclose()
 
 
+@pytest.mark.slow
 async def test_the_window_expires(client):
     limiter = RedisFailureLimiter(client, limit=1, window_seconds=1)
     await limiter.record_failure(["k"])
@@ -67,6 +68,7 @@ async def test_rate_limiter_allows_the_limit_then_counts_down_the_window(client,
         await other_client.aclose()
 
 
+@pytest.mark.slow
 async def test_rate_limiter_window_ends_and_zero_is_off(client):
     limiter = RedisRateLimiter(client, limit=1, window_seconds=1)
     assert await limiter.acquire("k") == 0

@@ -10,7 +10,8 @@ import redis.asyncio as redis
 from chatd.domain.events import MemberJoined, MessagePosted, UserTyping
 from chatd.infrastructure.channels import Envelope, room_channel, user_channel
 from chatd.infrastructure.redis_bus import RedisBus
-from tests.fakes import ALICE, message
+from tests.fake_rooms import message
+from tests.fakes import ALICE
 
 
 class Sink:

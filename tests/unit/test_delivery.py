@@ -3,7 +3,7 @@
 import pytest
 
 from chatd.application.delivery import RoomCursor, missed_count, seq_after_hole
-from tests.fakes import FakeOutbox
+from tests.fake_streams import FakeOutbox
 
 
 def test_a_rooms_messages_go_out_once_in_ascending_seq():

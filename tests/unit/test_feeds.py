@@ -8,7 +8,9 @@ from chatd.application.frames import message_frame
 from chatd.domain.errors import Unavailable
 from chatd.infrastructure.channels import read_frame
 from chatd.infrastructure.feeds import RoomFeed
-from tests.fakes import ALICE, FakeMessageRepo, FakeOutbox, until
+from tests.fake_rooms import FakeMessageRepo
+from tests.fake_streams import FakeOutbox, until
+from tests.fakes import ALICE
 
 ROOM = 7
 

@@ -5,7 +5,8 @@ import json
 from chatd.application.frames import event_frame
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
 from chatd.infrastructure.channels import channels_of, read_frame, room_channel
-from tests.fakes import ALICE, EPOCH, message
+from tests.fake_rooms import message
+from tests.fakes import ALICE, EPOCH
 
 USER = {"id": 1, "username": "alice", "created_at": EPOCH.isoformat()}
 

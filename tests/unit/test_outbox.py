@@ -3,7 +3,8 @@
 import asyncio
 
 from chatd.infrastructure.outbox import SLOW_CONSUMER_CODE, Outbox
-from tests.fakes import ALICE, BOB, FakeSocket
+from tests.fake_streams import FakeSocket
+from tests.fakes import ALICE, BOB
 
 
 def started(socket: FakeSocket, user=ALICE, **kwargs) -> Outbox:

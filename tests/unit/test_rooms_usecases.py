@@ -7,15 +7,9 @@ from chatd.application.rooms import Rooms
 from chatd.domain.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted
 from chatd.domain.model import User
-from tests.fakes import (
-    ALICE,
-    BOB,
-    EPOCH,
-    FakeMessageRepo,
-    FakeRateLimiter,
-    FakeRoomRepo,
-    InMemoryBus,
-)
+from tests.fake_rooms import FakeMessageRepo, FakeRoomRepo
+from tests.fake_streams import InMemoryBus
+from tests.fakes import ALICE, BOB, EPOCH, FakeRateLimiter
 
 
 @pytest.fixture

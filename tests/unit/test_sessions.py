@@ -13,16 +13,9 @@ from chatd.application.sessions import Session, Sessions
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
 from chatd.infrastructure.channels import read_frame, room_channel, user_channel
 from chatd.infrastructure.fanout import Fanout
-from tests.fakes import (
-    ALICE,
-    BOB,
-    FakeClock,
-    FakeMessageRepo,
-    FakeOutbox,
-    FakeRateLimiter,
-    InMemoryBus,
-    until,
-)
+from tests.fake_rooms import FakeMessageRepo
+from tests.fake_streams import FakeOutbox, InMemoryBus, until
+from tests.fakes import ALICE, BOB, FakeClock, FakeRateLimiter
 
 LIMIT = 5  # the resync limit of these tests
 

@@ -5,7 +5,9 @@ import pytest
 from chatd.application.realtime import Typing
 from chatd.domain.errors import Forbidden
 from chatd.domain.events import UserTyping
-from tests.fakes import ALICE, BOB, FakeClock, FakeRoomRepo, InMemoryBus
+from tests.fake_rooms import FakeRoomRepo
+from tests.fake_streams import InMemoryBus
+from tests.fakes import ALICE, BOB, FakeClock
 
 
 @pytest.fixture
