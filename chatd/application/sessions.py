@@ -162,7 +162,9 @@ class Sessions:
             elif not watching and await self._watch(session, room_id) is not None:
                 session.outbox.send(frame)
 
-    async def _watch(self, session: Session, room_id: int, *, hold: bool = False):
+    async def _watch(
+        self, session: Session, room_id: int, *, hold: bool = False
+    ) -> RoomCursor | None:
         cursor = await self._streams.watch(room_id, session.outbox, hold=hold)
         if cursor is None:
             return None
