@@ -27,6 +27,7 @@ from chatd.infrastructure.readiness import DependencyProbe
 from chatd.infrastructure.redis_bus import RedisBus
 from chatd.infrastructure.rooms import PgRoomRepo
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
+from chatd.infrastructure.ws_writer import WebSocketFrames
 from chatd.interfaces.auth_routes import add_auth_routes
 from chatd.interfaces.errors import error_middleware
 from chatd.interfaces.keys import (
@@ -153,7 +154,9 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
     return use_cases
 
 
-def open_outbox(socket: Any, *, user_id: int, abort: Callable[[], None]) -> Outbox:
-    outbox = Outbox(socket, user_id=user_id, abort=abort)
+def open_outbox(
+    socket: web.WebSocketResponse, *, user_id: int, abort: Callable[[], None]
+) -> Outbox:
+    outbox = Outbox(WebSocketFrames(socket), user_id=user_id, abort=abort)
     outbox.start()
     return outbox

@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
+from chatd.domain.errors import Forbidden, NotFound
 from chatd.domain.model import Member, Message, Room, User
 from tests.fakes import ALICE, EPOCH
 
@@ -105,6 +106,10 @@ class FakeMessageRepo:
         self, *, room_id: int, author: User, body: str, client_id: str | None
     ) -> tuple[Message, bool]:
         self.store._maybe_fail()
+        if room_id not in self.store.rooms:
+            raise NotFound(f"there is no room {room_id}", code="room_not_found")
+        if author.id not in self.store.memberships.get(room_id, {}):
+            raise Forbidden("only members of the room may do this", code="not_a_member")
         for m in self.store.messages if client_id is not None else []:
             if m.room_id == room_id and m.author == author and m.client_id == client_id:
                 return m, False

@@ -5,10 +5,9 @@ import asyncio
 import itertools
 from collections.abc import Callable
 
-from chatd.application.frames import event_frame
 from chatd.domain.events import RoomEvent
 from chatd.domain.model import User
-from chatd.infrastructure.channels import BusSink, channels_of, route
+from chatd.infrastructure.channels import BusSink, bus_payload, channels_of, route
 from tests.fakes import ALICE
 
 
@@ -42,10 +41,10 @@ class InMemoryBus:
         if self._on_publish is not None:
             self._on_publish(event)
         self.events.append(event)
-        text = event_frame(event)
+        payload = bus_payload(event)
         for channel in channels_of(event):
             if channel in self._channels:
-                route(self._sink, channel, text)
+                route(self._sink, channel, payload)
 
 
 class FakeOutbox:
@@ -73,19 +72,21 @@ class FakeOutbox:
 
 
 class FakeSocket:
-    """Records what is sent; `blocked` makes send_str wait forever (a client not reading)."""
+    """Records what is sent; `blocked` makes writes wait forever (a client not reading)."""
 
     def __init__(self, *, blocked: bool = False) -> None:
         self.sent: list[str] = []
+        self.writes = 0
         self.blocked = blocked
         self.closed_with: int | None = None
         self.aborted = asyncio.Event()
         self._changed = asyncio.Event()
 
-    async def send_str(self, data: str) -> None:
+    async def send_many(self, texts: list[str]) -> None:
         if self.blocked:
             await asyncio.Event().wait()
-        self.sent.append(data)
+        self.sent.extend(texts)
+        self.writes += 1
         self._changed.set()
 
     async def close(self, *, code: int, message: bytes) -> bool:

@@ -24,10 +24,10 @@ class Messaging:
         body = check_body(body)
         if client_id is not None:
             check_client_id(client_id)
-        await ensure_member(self._rooms, room_id=room_id, user=author)
         retry_after = await self._sends.acquire(f"send:{author.id}")
         if retry_after:
             raise RateLimited("too many messages; slow down", retry_after=retry_after)
+        # Membership is checked by the store, in the same round trip as the insert.
         message, created = await self._messages.add(
             room_id=room_id, author=author, body=body, client_id=client_id
         )

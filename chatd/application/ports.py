@@ -131,7 +131,8 @@ class MessageRepo(MessageReader, Protocol):
         """Store a user message with the room's next seq; committed when it returns.
 
         If the author already posted `client_id` in the room: that message and False, nothing
-        stored. Otherwise the new message and True.
+        stored. Otherwise the new message and True. NotFound (room_not_found) for an unknown
+        room, Forbidden (not_a_member) if the author is not a member of it.
         """
 
     async def history(

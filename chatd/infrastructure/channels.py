@@ -2,15 +2,14 @@
 two sides that meet there (the subscriptions a bus offers, the sink that fans frames out)."""
 
 import asyncio
-import json
 from dataclasses import dataclass
 from typing import Protocol
 
-from chatd.domain.events import MemberJoined, MemberLeft, RoomEvent
+from chatd.application.frames import event_frame
+from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, RoomEvent, UserTyping
 
 ROOM_PREFIX = "chatd:room:"
 USER_PREFIX = "chatd:user:"
-MESSAGE_TYPES = frozenset({"new_message", "system_message"})
 
 
 def room_channel(room_id: int) -> str:
@@ -30,7 +29,7 @@ def channels_of(event: RoomEvent) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """What a receiving process needs to route a frame, read once, plus the frame itself."""
+    """What a receiving process needs to route a frame, plus the frame itself."""
 
     type: str
     room_id: int
@@ -39,16 +38,32 @@ class Envelope:
     text: str
 
 
-def read_frame(text: str) -> Envelope:
-    data = json.loads(text)
-    kind = data["type"]
-    if kind in MESSAGE_TYPES:
-        message = data["message"]
-        author = message["author"]
-        return Envelope(
-            kind, message["room_id"], message["seq"], author["id"] if author else None, text
-        )
-    return Envelope(kind, data["room_id"], None, data["user"]["id"], text)
+def bus_payload(event: RoomEvent) -> str:
+    """What is published for an event: a one-line routing header, then the client frame.
+
+    The header ("<type> <room_id> <seq|0> <user_id|0>") lets a receiving process route the frame
+    without parsing its JSON; the frame text is passed on to sockets as it is.
+    """
+    text = event_frame(event)
+    match event:
+        case MessagePosted(message=m):
+            kind = "new_message" if m.kind == "user" else "system_message"
+            header = f"{kind} {m.room_id} {m.seq} {m.author.id if m.author else 0}"
+        case MemberJoined(room_id=room_id, user=user):
+            header = f"join_room {room_id} 0 {user.id}"
+        case MemberLeft(room_id=room_id, user=user):
+            header = f"leave_room {room_id} 0 {user.id}"
+        case UserTyping(room_id=room_id, user=user):
+            header = f"typing {room_id} 0 {user.id}"
+        case _:
+            raise TypeError(f"not a room event: {event!r}")
+    return f"{header}\n{text}"
+
+
+def read_payload(payload: str) -> Envelope:
+    header, _, text = payload.partition("\n")
+    kind, room_id, seq, user_id = header.split(" ")
+    return Envelope(kind, int(room_id), int(seq) or None, int(user_id) or None, text)
 
 
 class BusSink(Protocol):
@@ -73,11 +88,11 @@ class Subscriptions(Protocol):
     def unsubscribe(self, channel: str) -> None: ...
 
 
-def route(sink: BusSink | None, channel: str, text: str) -> None:
-    """Hand one received frame to the sink, read once."""
+def route(sink: BusSink | None, channel: str, payload: str) -> None:
+    """Hand one received payload to the sink, its header read once."""
     if sink is None:
         return
     if channel.startswith(ROOM_PREFIX):
-        sink.on_room_frame(read_frame(text))
+        sink.on_room_frame(read_payload(payload))
     elif channel.startswith(USER_PREFIX):
-        sink.on_user_frame(int(channel[len(USER_PREFIX) :]), read_frame(text))
+        sink.on_user_frame(int(channel[len(USER_PREFIX) :]), read_payload(payload))

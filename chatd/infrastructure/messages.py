@@ -1,9 +1,13 @@
 """Messages in PostgreSQL, numbered per room by the room row's last_seq counter."""
 
+from dataclasses import dataclass
+
 import asyncpg
 
+from chatd.domain.errors import Forbidden, NotFound
 from chatd.domain.model import Message, MessageKind, User
 from chatd.infrastructure.accounts import row_to_user
+from chatd.infrastructure.group_commit import GroupCommit
 from chatd.infrastructure.outages import unavailable_on_outage
 
 NO_UPPER_BOUND = 2**63 - 1
@@ -82,32 +86,46 @@ async def insert_message(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Post:
+    room_id: int
+    author: User
+    body: str
+    client_id: str | None
+
+
+STORE_SQL = "SELECT ord, status, id, seq, body, created_at FROM store_messages($1, $2, $3, $4)"
+
+
 @unavailable_on_outage
 class PgMessageRepo:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 1000) -> None:
         self._pool = pool
+        # Concurrent posts of this process go to PostgreSQL together (group commit).
+        self._posts: GroupCommit[_Post, tuple[Message, bool]] = GroupCommit(
+            self._store, max_batch=max_batch
+        )
 
     async def add(
         self, *, room_id: int, author: User, body: str, client_id: str | None
     ) -> tuple[Message, bool]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            if client_id is not None:
-                # Under the room's lock a concurrent post of the same client_id has either
-                # committed (we find it) or not started; no seq is taken for a repeat.
-                await conn.execute(LOCK_ROOM_SQL, room_id)
-                row = await conn.fetchrow(
-                    f"{MESSAGE_SELECT} WHERE m.room_id = $1 AND m.author_id = $2 "
-                    "AND m.client_id = $3",
-                    room_id,
-                    author.id,
-                    client_id,
-                )
-                if row is not None:
-                    return row_to_message(row), False
-            message = await insert_message(
-                conn, room_id=room_id, kind="user", author=author, body=body, client_id=client_id
-            )
-            return message, True
+        return await self._posts.submit(_Post(room_id, author, body, client_id))
+
+    @property
+    def batches(self) -> int:
+        """How many round trips the posts so far took."""
+        return self._posts.batches
+
+    async def _store(self, posts: list[_Post]) -> list[tuple[Message, bool] | Exception]:
+        """One statement, one transaction: see sql/0003_store_messages.sql."""
+        rows = await self._pool.fetch(
+            STORE_SQL,
+            [p.room_id for p in posts],
+            [p.author.id for p in posts],
+            [p.body for p in posts],
+            [p.client_id for p in posts],
+        )
+        return [_stored(post, row) for post, row in zip(posts, rows, strict=True)]
 
     async def history(
         self, room_id: int, *, before_seq: int | None, after_seq: int | None, limit: int
@@ -125,3 +143,22 @@ class PgMessageRepo:
     async def last_seq(self, room_id: int) -> int:
         seq = await self._pool.fetchval("SELECT last_seq FROM rooms WHERE id = $1", room_id)
         return seq or 0
+
+
+def _stored(post: _Post, row: asyncpg.Record) -> tuple[Message, bool] | Exception:
+    status = row["status"]
+    if status == "not_member":
+        return Forbidden("only members of the room may do this", code="not_a_member")
+    if status == "no_room":
+        return NotFound(f"there is no room {post.room_id}", code="room_not_found")
+    message = Message(
+        id=row["id"],
+        room_id=post.room_id,
+        seq=row["seq"],
+        kind="user",
+        author=post.author,
+        body=row["body"],
+        client_id=post.client_id,
+        created_at=row["created_at"],
+    )
+    return message, status == "stored"

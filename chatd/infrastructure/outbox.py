@@ -17,10 +17,12 @@ QUEUE_SIZE = 1024  # frames; the frames are shared strings, so this costs pointe
 SLOW_CONSUMER_CODE = 1013  # "try again later": reconnect and resume
 SHUTDOWN_CODE = 1001  # "going away"
 CLOSE_TIMEOUT = 1.0
+WRITE_BATCH = 64  # frames per write: then the transport's flow control has its say
 
 
 class Socket(Protocol):
-    async def send_str(self, data: str) -> None: ...
+    async def send_many(self, texts: list[str]) -> None:
+        """Write these frames, in order (at once where the transport allows)."""
 
     async def close(self, *, code: int, message: bytes) -> bool: ...
 
@@ -118,8 +120,9 @@ class Outbox:
                 self._wakeup = loop.create_future()
                 await self._wakeup
                 continue
+            batch = [frames.popleft() for _ in range(min(len(frames), WRITE_BATCH))]
             try:
-                await self._socket.send_str(frames.popleft())
+                await self._socket.send_many(batch)
             except Exception as error:
                 log.debug("socket of user %s gone: %s", self.user_id, error)
                 self.closed = True

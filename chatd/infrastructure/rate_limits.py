@@ -2,6 +2,7 @@
 
 import redis.asyncio as redis
 
+from chatd.infrastructure.group_commit import GroupCommit
 from chatd.infrastructure.outages import unavailable_on_outage
 
 
@@ -48,14 +49,24 @@ class RedisRateLimiter:
         self._client = client
         self._limit = limit  # 0: no limit
         self._window = window_seconds
+        # Concurrent acquisitions of this process share one MULTI/EXEC (group commit).
+        self._counts: GroupCommit[str, int] = GroupCommit(self._count)
 
     async def acquire(self, key: str) -> int:
         if not self._limit:
             return 0
-        name = f"chatd:rate:{key}"
+        return await self._counts.submit(f"chatd:rate:{key}")
+
+    async def _count(self, names: list[str]) -> list[int]:
         async with self._client.pipeline(transaction=True) as pipe:
-            pipe.set(name, 0, ex=self._window, nx=True)
-            pipe.incr(name)
-            pipe.ttl(name)
-            _, count, ttl = await pipe.execute()
-        return 0 if count <= self._limit else max(ttl, 1)
+            for name in names:
+                # The window opens at the first event and closes `window` seconds later.
+                pipe.set(name, 0, ex=self._window, nx=True)
+                pipe.incr(name)
+                pipe.ttl(name)
+            replies = await pipe.execute()
+        counts, ttls = replies[1::3], replies[2::3]
+        return [
+            0 if count <= self._limit else max(ttl, 1)
+            for count, ttl in zip(counts, ttls, strict=True)
+        ]

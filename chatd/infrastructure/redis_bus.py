@@ -1,9 +1,10 @@
 """The event bus across processes: Redis Pub/Sub, one channel per room and per user.
 
-Publishing encodes the event once into the client frame text. One subscriber task per process
-reads the channels its connections need and hands each frame to the Fanout. Pub/Sub drops what is
-published while the subscriber is away, so after every reconnect the Fanout is told to check its
-rooms against the database.
+Publishing encodes each event once, as the client frame text behind a routing header (channels.py);
+the publishes of concurrent callers share one pipeline. One subscriber task per process reads the
+channels its connections need and hands each frame to the Fanout. Pub/Sub drops what is published
+while the subscriber is away, so after every reconnect the Fanout is told to check its rooms
+against the database.
 """
 
 import asyncio
@@ -15,9 +16,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from chatd.application.frames import event_frame
 from chatd.domain.events import RoomEvent
-from chatd.infrastructure.channels import BusSink, channels_of, route
+from chatd.infrastructure.channels import BusSink, bus_payload, channels_of, route
+from chatd.infrastructure.group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ BACKOFF_START, BACKOFF_MAX = 0.05, 2.0
 class RedisBus:
     def __init__(self, *, publisher: redis.Redis, url: str) -> None:
         self._publisher = publisher
+        # Concurrent publishes of this process go to Redis in one pipeline (group commit).
+        self._publishes: GroupCommit[list[tuple[str, str]], None] = GroupCommit(self._publish_batch)
         # Its own client with retries off: a dropped connection must surface here, not be
         # silently re-established by redis-py (we would not know what was lost meanwhile).
         self._client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
@@ -48,14 +51,21 @@ class RedisBus:
         self._sink = sink
 
     async def publish(self, event: RoomEvent) -> None:
-        text = event_frame(event)
+        payload = bus_payload(event)
+        await self._publishes.submit([(channel, payload) for channel in channels_of(event)])
+
+    async def _publish_batch(self, batch: list[list[tuple[str, str]]]) -> list[None]:
         try:
-            for channel in channels_of(event):
-                await self._publisher.publish(channel, text)
-        except RedisError as error:
-            # The change is committed; subscribers fill the gap from PostgreSQL on the next
+            async with self._publisher.pipeline(transaction=False) as pipe:
+                for messages in batch:
+                    for channel, text in messages:
+                        pipe.publish(channel, text)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            # The changes are committed; subscribers fill the gap from PostgreSQL on the next
             # event of the room or when their own connection comes back.
-            log.warning("publish of %s failed: %s", type(event).__name__, error)
+            log.warning("publish of %s events failed: %s", len(batch), error)
+        return [None] * len(batch)
 
     def subscribe(self, channel: str) -> asyncio.Future[None]:
         """Ask for a channel; the future resolves once Redis has confirmed the subscription."""

@@ -8,15 +8,8 @@ import redis.asyncio as redis
 from chatd.infrastructure.rate_limits import RedisFailureLimiter, RedisRateLimiter
 
 
-@pytest.fixture
-async def client(redis_url):
-    client = redis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-async def test_blocks_at_the_limit_and_reports_the_window(client):
-    limiter = RedisFailureLimiter(client, limit=2, window_seconds=900)
+async def test_blocks_at_the_limit_and_reports_the_window(redis_client):
+    limiter = RedisFailureLimiter(redis_client, limit=2, window_seconds=900)
     assert await limiter.retry_after(["a", "b"]) == 0
     await limiter.record_failure(["a", "b"])
     assert await limiter.retry_after(["a"]) == 0
@@ -26,10 +19,10 @@ async def test_blocks_at_the_limit_and_reports_the_window(client):
     assert await limiter.retry_after(["b"]) == 0
 
 
-async def test_two_limiters_share_the_count(client, redis_url):
+async def test_two_limiters_share_the_count(redis_client, redis_url):
     other_client = redis.Redis.from_url(redis_url)
     try:
-        one = RedisFailureLimiter(client, limit=4, window_seconds=60)
+        one = RedisFailureLimiter(redis_client, limit=4, window_seconds=60)
         two = RedisFailureLimiter(other_client, limit=4, window_seconds=60)
         await asyncio.gather(*(limiter.record_failure(["k"]) for limiter in [one, two, one, two]))
         assert await one.retry_after(["k"]) > 0 and await two.retry_after(["k"]) > 0
@@ -38,26 +31,26 @@ async def test_two_limiters_share_the_count(client, redis_url):
 
 
 @pytest.mark.slow
-async def test_the_window_expires(client):
-    limiter = RedisFailureLimiter(client, limit=1, window_seconds=1)
+async def test_the_window_expires(redis_client):
+    limiter = RedisFailureLimiter(redis_client, limit=1, window_seconds=1)
     await limiter.record_failure(["k"])
     assert await limiter.retry_after(["k"]) == 1
     await asyncio.sleep(1.2)
     assert await limiter.retry_after(["k"]) == 0
 
 
-async def test_limit_zero_turns_it_off(client):
-    limiter = RedisFailureLimiter(client, limit=0, window_seconds=60)
+async def test_limit_zero_turns_it_off(redis_client):
+    limiter = RedisFailureLimiter(redis_client, limit=0, window_seconds=60)
     for _ in range(5):
         await limiter.record_failure(["k"])
     assert await limiter.retry_after(["k"]) == 0
-    assert await client.exists("chatd:failures:k") == 0
+    assert await redis_client.exists("chatd:failures:k") == 0
 
 
-async def test_rate_limiter_allows_the_limit_then_counts_down_the_window(client, redis_url):
+async def test_rate_limiter_allows_the_limit_then_counts_down_the_window(redis_client, redis_url):
     other_client = redis.Redis.from_url(redis_url)
     try:
-        one = RedisRateLimiter(client, limit=3, window_seconds=10)
+        one = RedisRateLimiter(redis_client, limit=3, window_seconds=10)
         two = RedisRateLimiter(other_client, limit=3, window_seconds=10)
         assert [await one.acquire("u1"), await two.acquire("u1"), await one.acquire("u1")] == [
             0
@@ -69,11 +62,11 @@ async def test_rate_limiter_allows_the_limit_then_counts_down_the_window(client,
 
 
 @pytest.mark.slow
-async def test_rate_limiter_window_ends_and_zero_is_off(client):
-    limiter = RedisRateLimiter(client, limit=1, window_seconds=1)
+async def test_rate_limiter_window_ends_and_zero_is_off(redis_client):
+    limiter = RedisRateLimiter(redis_client, limit=1, window_seconds=1)
     assert await limiter.acquire("k") == 0
     assert await limiter.acquire("k") == 1
     await asyncio.sleep(1.2)
     assert await limiter.acquire("k") == 0
-    unlimited = RedisRateLimiter(client, limit=0, window_seconds=1)
+    unlimited = RedisRateLimiter(redis_client, limit=0, window_seconds=1)
     assert [await unlimited.acquire("k") for _ in range(5)] == [0] * 5

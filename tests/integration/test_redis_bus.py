@@ -33,13 +33,6 @@ class Sink:
 
 
 @pytest.fixture
-async def redis_client(redis_url: str) -> AsyncIterator[redis.Redis]:
-    client = redis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def buses(redis_url, redis_client) -> AsyncIterator[tuple[RedisBus, RedisBus, Sink]]:
     """A publishing bus and a subscribing one with a recording sink."""
     publisher = RedisBus(publisher=redis_client, url=redis_url)

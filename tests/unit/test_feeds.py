@@ -1,12 +1,14 @@
 """RoomFeed: whatever order and holes Pub/Sub delivers in, connections get seq+1 each time."""
 
 import asyncio
+import json
 
 import pytest
 
 from chatd.application.frames import message_frame
 from chatd.domain.errors import Unavailable
-from chatd.infrastructure.channels import read_frame
+from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
+from chatd.infrastructure.channels import bus_payload, read_payload
 from chatd.infrastructure.feeds import RoomFeed
 from tests.fake_rooms import FakeMessageRepo
 from tests.fake_streams import FakeOutbox, until
@@ -37,11 +39,11 @@ def stored(db: FakeMessageRepo, seq: int):
 def publish(feed: RoomFeed, db: FakeMessageRepo, *seqs: int) -> None:
     """Pub/Sub delivering these seqs (already stored) in this order."""
     for seq in seqs:
-        feed.on_frame(read_frame(message_frame(stored(db, seq))))
+        feed.on_frame(read_payload(bus_payload(MessagePosted(stored(db, seq)))))
 
 
 def seqs_sent(outbox: FakeOutbox) -> list[int]:
-    return [read_frame(text).seq for text in outbox.sent]
+    return [json.loads(text)["message"]["seq"] for text in outbox.sent]
 
 
 async def test_in_order_frames_go_straight_out_without_the_database():
@@ -129,10 +131,11 @@ async def test_a_hole_that_never_fills_is_stepped_over():
 async def test_membership_frames_go_to_everyone_typing_to_the_others(kind):
     db = FakeMessageRepo()
     feed, outbox = await started_feed(db)
-    frame = f'{{"type":"{kind}","room_id":{ROOM},"user":{{"id":1}}}}'
-    feed.on_frame(read_frame(frame))
-    feed.on_frame(read_frame(f'{{"type":"typing","room_id":{ROOM},"user":{{"id":1}}}}'))
-    assert outbox.sent == [frame]  # alice (id 1) does not get her own typing
+    event = MemberJoined if kind == "join_room" else MemberLeft
+    change = read_payload(bus_payload(event(room_id=ROOM, user=ALICE)))
+    feed.on_frame(change)
+    feed.on_frame(read_payload(bus_payload(UserTyping(room_id=ROOM, user=ALICE))))
+    assert outbox.sent == [change.text]  # alice does not get her own typing
 
 
 async def test_frames_past_the_pending_limit_are_read_from_the_database():

@@ -4,7 +4,7 @@ import json
 
 from chatd.application.frames import event_frame
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
-from chatd.infrastructure.channels import channels_of, read_frame, room_channel
+from chatd.infrastructure.channels import bus_payload, channels_of, read_payload, room_channel
 from tests.fake_rooms import message
 from tests.fakes import ALICE, EPOCH
 
@@ -26,7 +26,7 @@ def test_message_frames():
             "created_at": EPOCH.isoformat(),
         },
     }
-    envelope = read_frame(event_frame(MessagePosted(message(3, 7))))
+    envelope = read_payload(bus_payload(MessagePosted(message(3, 7))))
     assert (envelope.type, envelope.room_id, envelope.seq, envelope.user_id) == (
         "new_message",
         3,
@@ -42,6 +42,7 @@ def test_membership_and_typing_frames_and_their_channels():
         (UserTyping(room_id=3, user=ALICE), "typing"),
     ):
         assert json.loads(event_frame(event)) == {"type": kind, "room_id": 3, "user": USER}
-        assert read_frame(event_frame(event)).user_id == 1
+        envelope = read_payload(bus_payload(event))
+        assert (envelope.type, envelope.user_id, envelope.text) == (kind, 1, event_frame(event))
     assert channels_of(UserTyping(room_id=3, user=ALICE)) == [room_channel(3)]
     assert channels_of(MemberJoined(room_id=3, user=ALICE)) == ["chatd:room:3", "chatd:user:1"]

@@ -45,3 +45,12 @@ async def test_close_drains_the_queue_first():
     assert socket.sent == ["f0", "f1", "f2"] and socket.closed_with == 1001
     outbox.send("late")
     assert outbox.queued == 0 and socket.sent[-1] == "f2"
+
+
+async def test_frames_queued_together_go_out_in_one_write():
+    socket = FakeSocket()
+    outbox = started(socket)
+    for n in range(10):
+        outbox.send(f"f{n}")  # all queued before the writer runs
+    assert await socket.received(10) == [f"f{n}" for n in range(10)]
+    assert socket.writes == 1

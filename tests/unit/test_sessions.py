@@ -5,13 +5,12 @@ import json
 
 import pytest
 
-from chatd.application.frames import message_frame
 from chatd.application.messages import Messaging
 from chatd.application.realtime import Typing
 from chatd.application.rooms import Rooms
 from chatd.application.sessions import Session, Sessions
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
-from chatd.infrastructure.channels import read_frame, room_channel, user_channel
+from chatd.infrastructure.channels import bus_payload, read_payload, room_channel, user_channel
 from chatd.infrastructure.fanout import Fanout
 from tests.fake_rooms import FakeMessageRepo
 from tests.fake_streams import FakeOutbox, InMemoryBus, until
@@ -118,7 +117,8 @@ async def test_replay_sends_the_missed_then_the_live_ones(world):
     world.db.post(5, 10)
     [live] = world.db.post(5, 1)
     # 11 is published while the replay reads the database: held, then sent once, in order.
-    world.db.on_read = lambda: world.fanout.on_room_frame(read_frame(message_frame(live)))
+    envelope = read_payload(bus_payload(MessagePosted(live)))
+    world.db.on_read = lambda: world.fanout.on_room_frame(envelope)
     session = await world.open(resume={5: 7})
     await world.post(5)
     assert seqs(session) == [8, 9, 10, 11, 12]
