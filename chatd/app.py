@@ -21,7 +21,7 @@ from chatd.infrastructure.clock import SystemClock
 from chatd.infrastructure.db import create_pool
 from chatd.infrastructure.fanout import Fanout
 from chatd.infrastructure.messages import PgMessageRepo
-from chatd.infrastructure.outbox import Outbox
+from chatd.infrastructure.outbox import Flusher, Outbox
 from chatd.infrastructure.rate_limits import RedisFailureLimiter, RedisRateLimiter
 from chatd.infrastructure.readiness import DependencyProbe
 from chatd.infrastructure.redis_bus import RedisBus
@@ -146,7 +146,7 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
         fanout.on_membership_change(app[SESSIONS].membership_changed)
         app[BUS].attach(fanout)
         app[READINESS] = DependencyProbe(pool=pool, redis_client=client)
-        app[OPEN_OUTBOX] = open_outbox
+        app[OPEN_OUTBOX] = outbox_opener(Flusher())
         yield
         await app[SESSIONS].aclose()
         await fanout.close()
@@ -154,9 +154,10 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
     return use_cases
 
 
-def open_outbox(
-    socket: web.WebSocketResponse, *, user_id: int, abort: Callable[[], None]
-) -> Outbox:
-    outbox = Outbox(WebSocketFrames(socket), user_id=user_id, abort=abort)
-    outbox.start()
-    return outbox
+def outbox_opener(flusher: Flusher) -> Callable[..., Outbox]:
+    def open_outbox(
+        socket: web.WebSocketResponse, *, user_id: int, abort: Callable[[], None]
+    ) -> Outbox:
+        return Outbox(WebSocketFrames(socket), user_id=user_id, flusher=flusher, abort=abort)
+
+    return open_outbox

@@ -72,7 +72,8 @@ class FakeOutbox:
 
 
 class FakeSocket:
-    """Records what is sent; `blocked` makes writes wait forever (a client not reading)."""
+    """Records what is written; `blocked` is a client that reads nothing: its transport is full,
+    and stays so."""
 
     def __init__(self, *, blocked: bool = False) -> None:
         self.sent: list[str] = []
@@ -82,12 +83,17 @@ class FakeSocket:
         self.aborted = asyncio.Event()
         self._changed = asyncio.Event()
 
-    async def send_many(self, texts: list[str]) -> None:
+    def write(self, texts: list[str]) -> bool:
+        self.writes += 1
+        if self.blocked:
+            return True
+        self.sent.extend(texts)
+        self._changed.set()
+        return False
+
+    async def writable(self) -> None:
         if self.blocked:
             await asyncio.Event().wait()
-        self.sent.extend(texts)
-        self.writes += 1
-        self._changed.set()
 
     async def close(self, *, code: int, message: bytes) -> bool:
         if self.blocked:

@@ -1,7 +1,10 @@
-"""One WebSocket connection's outbound frames: a bounded queue and the writer task draining it.
+"""One WebSocket connection's outbound frames: a bounded queue, written out by this process's
+Flusher once per turn of the event loop.
 
-Broadcasting only ever calls send(), which never waits: a socket that cannot keep up fills its
-own queue and is closed, and nobody else waits for it.
+Broadcasting only ever calls send(), which never waits: an append, and the first one in a turn
+marks the outbox for the flusher. No task switch and no timer per frame or per recipient. A socket
+whose transport is full is left out until it drains; meanwhile its queue fills, and past its
+capacity the connection is closed (1013), so nobody else ever waits for a slow client.
 """
 
 import asyncio
@@ -21,10 +24,34 @@ WRITE_BATCH = 64  # frames per write: then the transport's flow control has its 
 
 
 class Socket(Protocol):
-    async def send_many(self, texts: list[str]) -> None:
-        """Write these frames, in order (at once where the transport allows)."""
+    def write(self, texts: list[str]) -> bool:
+        """Write these frames now, in order; True if the transport asks to wait for writable()."""
+
+    async def writable(self) -> None:
+        """Until the transport takes more (raises if the connection is gone)."""
 
     async def close(self, *, code: int, message: bytes) -> bool: ...
+
+
+class Flusher:
+    """Writes every outbox that got frames, once per turn of the event loop."""
+
+    def __init__(self) -> None:
+        self._marked: list[Outbox] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def mark(self, outbox: "Outbox") -> None:
+        if not self._marked:
+            loop = self._loop
+            if loop is None:
+                loop = self._loop = asyncio.get_running_loop()
+            loop.call_soon(self._flush)
+        self._marked.append(outbox)
+
+    def _flush(self) -> None:
+        marked, self._marked = self._marked, []
+        for outbox in marked:
+            outbox.flush()
 
 
 class Outbox:
@@ -33,6 +60,7 @@ class Outbox:
         socket: Socket,
         *,
         user_id: int,
+        flusher: Flusher,
         capacity: int = QUEUE_SIZE,
         close_timeout: float = CLOSE_TIMEOUT,
         abort: Callable[[], None] = lambda: None,
@@ -40,40 +68,47 @@ class Outbox:
         self.user_id = user_id
         self.capacity = capacity
         self._socket = socket
+        self._flusher = flusher
         self._abort = abort
         self._close_timeout = close_timeout
-        # A deque and one wake-up future instead of an asyncio.Queue: this is the per-recipient
-        # cost of every broadcast, so it is kept to an append and, when the writer sleeps, a wake.
         self._frames: deque[str] = deque()
-        self._wakeup: asyncio.Future[None] | None = None
-        self._idle = asyncio.Event()  # set while the writer has nothing left to send
-        self._idle.set()
-        self._writer: asyncio.Task[None] | None = None
+        self._marked = False  # waiting for the flusher
+        self._waiting: asyncio.Task[None] | None = None  # for a full transport to drain
+        self._emptied: asyncio.Event | None = None  # made by close(drain=...) only
         self._closer: asyncio.Task[None] | None = None
         self.closed = False
         self.close_code: int | None = None
 
-    def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_loop())
-
     def send(self, text: str) -> None:
-        """Queue a frame for the writer; never waits. A full queue closes the connection."""
+        """Queue a frame; never waits. A full queue closes the connection."""
         if self.closed:
             return
-        if len(self._frames) >= self.capacity:
+        frames = self._frames
+        if len(frames) >= self.capacity:
             self.overflow()
             return
-        self._frames.append(text)
-        self._idle.clear()
-        wakeup = self._wakeup
-        if wakeup is not None:
-            self._wakeup = None
-            if not wakeup.done():
-                wakeup.set_result(None)
+        frames.append(text)
+        if not self._marked and self._waiting is None:
+            self._marked = True
+            self._flusher.mark(self)
 
     @property
     def queued(self) -> int:
         return len(self._frames)
+
+    def flush(self) -> None:
+        """Write what is queued (the flusher calls this), until the transport asks to wait."""
+        self._marked = False
+        frames = self._frames
+        try:
+            while frames and not self.closed and self._waiting is None:
+                batch = [frames.popleft() for _ in range(min(len(frames), WRITE_BATCH))]
+                if self._socket.write(batch):
+                    self._waiting = asyncio.create_task(self._wait_writable())
+        except Exception as error:
+            self._gone(error)
+        if not frames and self._emptied is not None:
+            self._emptied.set()
 
     def overflow(self) -> None:
         if self.closed:
@@ -82,11 +117,12 @@ class Outbox:
         self._begin_close(SLOW_CONSUMER_CODE, b"too slow: reconnect and resume")
 
     async def close(self, *, code: int = SHUTDOWN_CODE, message: bytes = b"", drain: float = 0):
-        """Close the socket, first letting the writer flush the queue for up to `drain` s."""
+        """Close the socket, first letting the queue drain for up to `drain` s."""
         if not self.closed:
-            if drain:
+            if drain and self._frames:
+                self._emptied = asyncio.Event()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._idle.wait(), drain)
+                    await asyncio.wait_for(self._emptied.wait(), drain)
             self._begin_close(code, message)
         if self._closer is not None:
             await asyncio.shield(self._closer)
@@ -94,14 +130,27 @@ class Outbox:
     def stop(self) -> None:
         """The handler is done with the socket: stop writing."""
         self.closed = True
-        if self._writer is not None:
-            self._writer.cancel()
+        if self._waiting is not None:
+            self._waiting.cancel()
+
+    async def _wait_writable(self) -> None:
+        try:
+            await self._socket.writable()
+        except Exception as error:
+            self._gone(error)
+            return
+        self._waiting = None
+        self.flush()
+
+    def _gone(self, error: Exception) -> None:
+        log.debug("socket of user %s gone: %s", self.user_id, error)
+        self.closed = True
 
     def _begin_close(self, code: int, message: bytes) -> None:
         self.closed = True
         self.close_code = code
-        if self._writer is not None:
-            self._writer.cancel()
+        if self._waiting is not None:
+            self._waiting.cancel()
         self._closer = asyncio.create_task(self._close_socket(code, message))
 
     async def _close_socket(self, code: int, message: bytes) -> None:
@@ -111,20 +160,3 @@ class Outbox:
         except Exception:
             # A client that reads nothing does not read a close frame either.
             self._abort()
-
-    async def _write_loop(self) -> None:
-        frames, loop = self._frames, asyncio.get_running_loop()
-        while True:
-            if not frames:
-                self._idle.set()
-                self._wakeup = loop.create_future()
-                await self._wakeup
-                continue
-            batch = [frames.popleft() for _ in range(min(len(frames), WRITE_BATCH))]
-            try:
-                await self._socket.send_many(batch)
-            except Exception as error:
-                log.debug("socket of user %s gone: %s", self.user_id, error)
-                self.closed = True
-                self._idle.set()
-                return

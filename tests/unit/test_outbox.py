@@ -1,16 +1,14 @@
-"""Outbox: a bounded queue drained by one writer; a client that stops reading is closed."""
+"""Outbox: a bounded queue the flusher writes out; a client that stops reading is closed."""
 
 import asyncio
 
-from chatd.infrastructure.outbox import SLOW_CONSUMER_CODE, Outbox
+from chatd.infrastructure.outbox import SLOW_CONSUMER_CODE, Flusher, Outbox
 from tests.fake_streams import FakeSocket
 from tests.fakes import ALICE, BOB
 
 
 def started(socket: FakeSocket, user=ALICE, **kwargs) -> Outbox:
-    outbox = Outbox(socket, user_id=user.id, abort=socket.abort, **kwargs)
-    outbox.start()
-    return outbox
+    return Outbox(socket, user_id=user.id, flusher=Flusher(), abort=socket.abort, **kwargs)
 
 
 async def test_frames_go_out_in_order():
@@ -54,3 +52,32 @@ async def test_frames_queued_together_go_out_in_one_write():
         outbox.send(f"f{n}")  # all queued before the writer runs
     assert await socket.received(10) == [f"f{n}" for n in range(10)]
     assert socket.writes == 1
+
+
+class PausingSocket(FakeSocket):
+    """A transport that is full after every write, until the test lets it drain."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drained = asyncio.Event()
+
+    def write(self, texts: list[str]) -> bool:
+        super().write(texts)
+        return True
+
+    async def writable(self) -> None:
+        await self.drained.wait()
+        self.drained.clear()
+
+
+async def test_a_full_transport_is_waited_for_then_gets_the_rest_at_once():
+    socket = PausingSocket()
+    outbox = started(socket)
+    outbox.send("f0")
+    await socket.received(1)
+    outbox.send("f1")
+    outbox.send("f2")
+    assert outbox.queued == 2 and socket.sent == ["f0"], "nothing written while it is full"
+    socket.drained.set()
+    assert await socket.received(3) == ["f0", "f1", "f2"]
+    assert socket.writes == 2
