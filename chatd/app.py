@@ -1,5 +1,6 @@
 """create_app: the one place that knows every layer and wires them together."""
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,23 +13,34 @@ from aiohttp import web
 
 from chatd.application.auth import Accounts
 from chatd.application.messages import Messaging
+from chatd.application.presence import Presence
 from chatd.application.realtime import Typing
 from chatd.application.rooms import Rooms
 from chatd.application.sessions import Sessions
 from chatd.config import Settings
 from chatd.infrastructure.accounts import PgRefreshTokenRepo, PgUserRepo
 from chatd.infrastructure.clock import SystemClock
+from chatd.infrastructure.counting import (
+    CountingBus,
+    CountingFailureLimiter,
+    CountingRateLimiter,
+    CountingSocket,
+    Counts,
+)
 from chatd.infrastructure.db import create_pool
 from chatd.infrastructure.fanout import Fanout
 from chatd.infrastructure.messages import PgMessageRepo
 from chatd.infrastructure.outbox import Flusher, Outbox
+from chatd.infrastructure.presence import RedisPresence
 from chatd.infrastructure.rate_limits import RedisFailureLimiter, RedisRateLimiter
 from chatd.infrastructure.readiness import DependencyProbe
 from chatd.infrastructure.redis_bus import RedisBus
 from chatd.infrastructure.rooms import PgRoomRepo
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
+from chatd.infrastructure.typing_gate import RedisTypingGate
 from chatd.infrastructure.ws_writer import WebSocketFrames
 from chatd.interfaces.auth_routes import add_auth_routes
+from chatd.interfaces.draining import add_draining, refuse_while_draining
 from chatd.interfaces.errors import error_middleware
 from chatd.interfaces.keys import (
     ACCOUNTS,
@@ -39,14 +51,19 @@ from chatd.interfaces.keys import (
     SESSIONS,
     SETTINGS,
 )
+from chatd.interfaces.metrics import add_metrics_route, http_metrics
 from chatd.interfaces.pages import add_page_routes
+from chatd.interfaces.request_context import identify_response, request_context
 from chatd.interfaces.room_routes import add_room_routes
 from chatd.interfaces.ws import add_ws_routes
+from chatd.observe import observe
 
 MAX_BODY_BYTES = 1024 * 1024
 HASHING_THREADS = 4
 LOGIN_WINDOW_SECONDS = 15 * 60
 MESSAGE_WINDOW_SECONDS = 10
+ROOM_WINDOW_SECONDS = 60 * 60
+JOIN_WINDOW_SECONDS = 60
 
 # The resources, each opened and closed by one cleanup context (in this order, closed in reverse).
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -64,7 +81,9 @@ def create_app(settings: Settings, **overrides: Any) -> web.Application:
         raise ValueError("create_app needs database_url, redis_url and jwt_secret set")
     if unknown := set(overrides) - OVERRIDABLE:
         raise TypeError(f"create_app cannot override {sorted(unknown)}")
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_BODY_BYTES)
+    middlewares = [request_context, http_metrics, error_middleware, refuse_while_draining]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
+    app.on_response_prepare.append(identify_response)
     app[SETTINGS] = settings
     app.cleanup_ctx.extend(
         [postgres_ctx, redis_ctx, bus_ctx, hashing_ctx, use_cases_ctx(overrides)]
@@ -74,6 +93,8 @@ def create_app(settings: Settings, **overrides: Any) -> web.Application:
     add_room_routes(app)
     add_ws_routes(app)
     add_page_routes(app, settings.static_dir)
+    add_metrics_route(app)
+    add_draining(app)
     return app
 
 
@@ -108,7 +129,8 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
         """Every adapter built once, the use cases on top, and this process's fan-out."""
         settings, pool, client = app[SETTINGS], app[POOL], app[REDIS]
         clock = overrides.get("clock") or SystemClock()
-        events = overrides.get("event_bus") or app[BUS]
+        counts = Counts()  # read by /metrics (chatd/observe.py)
+        events = CountingBus(overrides.get("event_bus") or app[BUS], counts)
         users, rooms, messages = PgUserRepo(pool), PgRoomRepo(pool), PgMessageRepo(pool)
         app[ACCOUNTS] = Accounts(
             users=users,
@@ -121,43 +143,82 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
                 refresh_ttl=settings.refresh_ttl,
             ),
             clock=clock,
-            login_failures=RedisFailureLimiter(
-                client, limit=settings.login_rate, window_seconds=LOGIN_WINDOW_SECONDS
+            login_failures=CountingFailureLimiter(
+                RedisFailureLimiter(
+                    client, limit=settings.login_rate, window_seconds=LOGIN_WINDOW_SECONDS
+                ),
+                counts,
+                kind="login",
+            ),
+            bus=events,
+        )
+        presence_store = RedisPresence(client)
+        app[ROOMS] = Rooms(
+            rooms=rooms,
+            bus=events,
+            presence=presence_store,
+            creations=CountingRateLimiter(
+                RedisRateLimiter(
+                    client, limit=settings.room_rate, window_seconds=ROOM_WINDOW_SECONDS
+                ),
+                counts,
+                kind="room",
+            ),
+            joins=CountingRateLimiter(
+                RedisRateLimiter(
+                    client, limit=settings.join_rate, window_seconds=JOIN_WINDOW_SECONDS
+                ),
+                counts,
+                kind="join",
             ),
         )
-        app[ROOMS] = Rooms(rooms=rooms, bus=events)
         app[MESSAGING] = Messaging(
             messages=messages,
             rooms=rooms,
             bus=events,
-            sends=RedisRateLimiter(
-                client, limit=settings.message_rate, window_seconds=MESSAGE_WINDOW_SECONDS
+            sends=CountingRateLimiter(
+                RedisRateLimiter(
+                    client, limit=settings.message_rate, window_seconds=MESSAGE_WINDOW_SECONDS
+                ),
+                counts,
+                kind="message",
             ),
         )
         fanout = Fanout(bus=app[BUS], messages=messages)
+        presence = Presence(store=presence_store, users=users, memberships=rooms)
         app[SESSIONS] = Sessions(
             streams=fanout,
             messages=messages,
             memberships=rooms,
             rooms=app[ROOMS],
             messaging=app[MESSAGING],
-            typing=Typing(memberships=rooms, bus=events, clock=clock),
+            typing=Typing(memberships=rooms, gate=RedisTypingGate(client), clock=clock),
+            accounts=app[ACCOUNTS],
+            presence=presence,
+            clock=clock,
         )
         fanout.on_membership_change(app[SESSIONS].membership_changed)
+        fanout.on_sessions_revoked(app[SESSIONS].revoke)
         app[BUS].attach(fanout)
         app[READINESS] = DependencyProbe(pool=pool, redis_client=client)
-        app[OPEN_OUTBOX] = outbox_opener(Flusher())
+        app[OPEN_OUTBOX] = functools.partial(open_outbox, counts=counts, flusher=Flusher())
+        observe(app, counts, pool=pool, bus=app[BUS])
+        await presence.start()
         yield
+        await presence.aclose()
         await app[SESSIONS].aclose()
         await fanout.close()
 
     return use_cases
 
 
-def outbox_opener(flusher: Flusher) -> Callable[..., Outbox]:
-    def open_outbox(
-        socket: web.WebSocketResponse, *, user_id: int, abort: Callable[[], None]
-    ) -> Outbox:
-        return Outbox(WebSocketFrames(socket), user_id=user_id, flusher=flusher, abort=abort)
-
-    return open_outbox
+def open_outbox(
+    socket: web.WebSocketResponse,
+    *,
+    user_id: int,
+    abort: Callable[[], None],
+    counts: Counts,
+    flusher: Flusher,
+) -> Outbox:
+    frames = CountingSocket(WebSocketFrames(socket), counts)
+    return Outbox(frames, user_id=user_id, flusher=flusher, abort=abort)

@@ -1,16 +1,16 @@
-"""The `chatd` command: serve | migrate."""
+"""The `chatd` command: serve | migrate | cluster."""
 
 import argparse
 import asyncio
 import logging
 import sys
 
-from aiohttp import web
-
-from chatd.app import create_app
+from chatd.cluster import run_cluster
 from chatd.config import ConfigError, Settings
 from chatd.infrastructure.db import migrate
 from chatd.infrastructure.embedded import embedded_services
+from chatd.logs import configure_logging
+from chatd.server import serve
 
 log = logging.getLogger("chatd")
 
@@ -25,38 +25,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-migrate", action="store_true", help="do not apply pending migrations on start"
     )
     commands.add_parser("migrate", help="apply pending sql/ migrations and exit")
+    cluster = commands.add_parser(
+        "cluster", help="run several serve processes on one PostgreSQL and Redis, behind nginx"
+    )
+    cluster.add_argument("--workers", type=int, default=3, help="how many processes (default 3)")
+    cluster.add_argument("--port", type=int, help="nginx's port (CHATD_PORT, default 8080)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = Settings.from_env().with_overrides(
             host=getattr(args, "host", None), port=getattr(args, "port", None)
         )
+        configure_logging(settings.log_format)
         if args.command == "migrate":
             with embedded_services(settings, with_redis=False) as settings:
                 applied = asyncio.run(migrate(settings.database_url, settings.sql_dir))
             log.info("migrations applied: %s", ", ".join(applied) or "none pending")
             return 0
         settings.check_can_serve()
+        if args.command == "cluster":
+            return run_cluster(settings, workers=args.workers)
         with embedded_services(settings) as settings:
             if not args.no_migrate:
                 asyncio.run(migrate(settings.database_url, settings.sql_dir))
-            serve(settings)
-            return 0
+            asyncio.run(serve(settings))
+        return 0
     except ConfigError as error:
         print(f"chatd: {error}", file=sys.stderr)
         return 2
-
-
-def serve(settings: Settings) -> None:
-    log.info("serving on http://%s:%s", settings.host, settings.port)
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        shutdown_timeout=10,
-    )
+    except KeyboardInterrupt:  # Ctrl-C before the server was up, or a second one after
+        return 130

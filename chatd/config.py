@@ -1,12 +1,20 @@
 """Settings: the only place that reads the environment."""
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# sql/, templates/, static/, deploy/: beside the package in a checkout (an editable install);
+# in the working directory when the package is installed (the Docker image's /app).
+CHECKOUT = (PROJECT_ROOT / "sql").is_dir()
+RESOURCES = PROJECT_ROOT if CHECKOUT else Path.cwd()
 MIN_SECRET_LENGTH = 32  # HS256 wants a key of at least 256 bits
+LOG_FORMATS = ("text", "json")
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(Exception):
@@ -25,13 +33,19 @@ class Settings:
     refresh_ttl: int = 2_592_000
     message_rate: int = 50
     login_rate: int = 20
+    room_rate: int = 10  # rooms one user may create per hour (0: no limit)
+    join_rate: int = 30  # rooms one user may join per minute (0: no limit)
     bcrypt_rounds: int = 12
     ws_compression: bool = False
     ws_auth_timeout: float = 10.0  # seconds a new socket has to send its auth frame
-    data_dir: Path = PROJECT_ROOT / ".chatd"
-    sql_dir: Path = PROJECT_ROOT / "sql"
-    templates_dir: Path = PROJECT_ROOT / "templates"
-    static_dir: Path = PROJECT_ROOT / "static"
+    trusted_proxies: tuple[IpNetwork, ...] = ()  # whose X-Forwarded-For is believed
+    log_format: str = "text"
+    shutdown_timeout: float = 10.0  # seconds from SIGTERM to exit, at most
+    data_dir: Path = RESOURCES / ".chatd"
+    sql_dir: Path = RESOURCES / "sql"
+    templates_dir: Path = RESOURCES / "templates"
+    static_dir: Path = RESOURCES / "static"
+    deploy_dir: Path = RESOURCES / "deploy"
 
     @property
     def embedded(self) -> bool:
@@ -55,9 +69,16 @@ class Settings:
             refresh_ttl=_int(env, "CHATD_REFRESH_TTL", default.refresh_ttl, low=1),
             message_rate=_int(env, "CHATD_MESSAGE_RATE", default.message_rate, low=0),
             login_rate=_int(env, "CHATD_LOGIN_RATE", default.login_rate, low=0),
+            room_rate=_int(env, "CHATD_ROOM_RATE", default.room_rate, low=0),
+            join_rate=_int(env, "CHATD_JOIN_RATE", default.join_rate, low=0),
             bcrypt_rounds=_int(env, "CHATD_BCRYPT_ROUNDS", default.bcrypt_rounds, low=4, high=31),
             ws_compression=env.get("CHATD_WS_COMPRESSION", "0").lower() in {"1", "true", "yes"},
             data_dir=Path(env.get("CHATD_DATA_DIR", str(default.data_dir))),
+            trusted_proxies=_networks(env.get("CHATD_TRUSTED_PROXIES", "")),
+            log_format=_choice(env, "CHATD_LOG_FORMAT", LOG_FORMATS),
+            shutdown_timeout=_int(
+                env, "CHATD_SHUTDOWN_TIMEOUT", int(default.shutdown_timeout), low=1, high=3600
+            ),
         )
         if settings.jwt_secret is not None and len(settings.jwt_secret) < MIN_SECRET_LENGTH:
             raise ConfigError(f"CHATD_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters")
@@ -85,3 +106,18 @@ def _int(
 
 def _origins(raw: str) -> tuple[str, ...]:
     return tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+
+
+def _networks(raw: str) -> tuple[IpNetwork, ...]:
+    """Addresses or networks (`10.0.0.7`, `10.0.0.0/8`, `::1`), comma separated."""
+    try:
+        return tuple(ipaddress.ip_network(item.strip()) for item in raw.split(",") if item.strip())
+    except ValueError as error:
+        raise ConfigError(f"CHATD_TRUSTED_PROXIES: {error}") from None
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or choices[0]
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value

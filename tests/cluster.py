@@ -65,11 +65,13 @@ def assert_gapless(messages: list[dict], first: int, last: int) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_cluster(settings: Settings) -> AsyncIterator[Cluster]:
-    a, b = ServerProcess(settings, CHATD_MESSAGE_RATE="0"), None
+async def running_cluster(settings: Settings, **env: str) -> AsyncIterator[Cluster]:
+    """Two processes, with `env` on top of the settings (no message limit unless it says)."""
+    env = {"CHATD_MESSAGE_RATE": "0", **env}
+    a, b = ServerProcess(settings, **env), None
     try:
         await a.start()
-        b = await ServerProcess(settings, CHATD_MESSAGE_RATE="0").start()
+        b = await ServerProcess(settings, **env).start()
         async with aiohttp.ClientSession() as session:
             cluster = Cluster(session, a, b)
             try:
@@ -79,5 +81,5 @@ async def running_cluster(settings: Settings) -> AsyncIterator[Cluster]:
                     await client.ws.close()
     finally:
         for server in (a, b):
-            if server is not None and server.stop() != 0:
+            if server is not None and not server.killed and server.stop() != 0:
                 pytest.fail(f"chatd serve did not stop cleanly: {server.output()}")

@@ -104,7 +104,9 @@ def settings(database_url: str, redis_url: str, tmp_path) -> Settings:
         redis_url=redis_url,
         jwt_secret=TEST_SECRET,
         bcrypt_rounds=4,
-        message_rate=0,  # load tests post thousands; the rate limit has tests of its own
+        message_rate=0,  # load tests post thousands; the rate limits have tests of their own
+        room_rate=0,
+        join_rate=0,
         data_dir=tmp_path / "chatd",
     )
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from chatd.domain.errors import Conflict, NotAuthenticated
 from chatd.domain.model import (
+    AccessGrant,
     Credentials,
     RefreshGrant,
     SpentToken,
@@ -131,17 +132,28 @@ class FakeHasher:
 
 
 class FakeTokenCodec:
-    """Tokens as readable strings: 'access:<user>:<n>' and 'refresh:<user>:<family>:<n>'."""
+    """Tokens as readable strings: 'access:<user>:<n>:<expiry, seconds after EPOCH>' and
+    'refresh:<user>:<family>:<n>'. Access tokens expire `access_ttl` after issue by `clock`."""
 
-    access_ttl = 900
     refresh_ttl = 3600
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock | None = None, *, access_ttl: int = 900) -> None:
+        self._clock = clock or FakeClock()
+        self.access_ttl = access_ttl
         self._issued = 0
 
     def issue_access(self, user_id: int) -> str:
         self._issued += 1
-        return f"access:{user_id}:{self._issued}"
+        expires = (self._clock.now() - EPOCH).total_seconds() + self.access_ttl
+        return f"access:{user_id}:{self._issued}:{expires}"
+
+    def read_access_grant(self, token: str) -> AccessGrant:
+        user_id = self.read_access(token)
+        expiry = token.split(":")[3] if token.count(":") >= 3 else str(self.access_ttl)
+        expires_at = EPOCH + timedelta(seconds=float(expiry))
+        if self._clock.now() >= expires_at:
+            raise NotAuthenticated("token expired", code="token_expired")
+        return AccessGrant(user_id=user_id, expires_at=expires_at)
 
     def issue_refresh(self, user_id: int, family_id: str) -> str:
         self._issued += 1

@@ -83,6 +83,8 @@ def service_env(settings: Settings, **extra: str) -> dict[str, str]:
         "CHATD_BCRYPT_ROUNDS": str(settings.bcrypt_rounds),
         "CHATD_MESSAGE_RATE": str(settings.message_rate),
         "CHATD_LOGIN_RATE": str(settings.login_rate),
+        "CHATD_ROOM_RATE": str(settings.room_rate),
+        "CHATD_JOIN_RATE": str(settings.join_rate),
         "CHATD_DATA_DIR": str(settings.data_dir),
     }
     env.update(extra)
@@ -101,6 +103,7 @@ class ServerProcess:
         # A file, not a pipe: a pipe nobody reads would block the server once it fills.
         self.log_path = settings.data_dir / f"serve-{self.port}.log"
         self.process: subprocess.Popen | None = None
+        self.killed = False
 
     async def start(self, wait_seconds: float = 30.0) -> "ServerProcess":
         with self.log_path.open("wb") as log:
@@ -132,6 +135,13 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+    def kill(self) -> None:
+        """SIGKILL: the process ends at once, no cleanup code of its own runs."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+        self.killed = True
 
     def output(self) -> str:
         """The tail of what the process printed."""

@@ -63,6 +63,18 @@ class WsClient:
 
         return await self._first(match, within)
 
+    async def expect_match(self, match: Callable[[dict], bool], within: float = WAIT) -> dict:
+        """The first frame match() accepts; the others stay to be read; bounded."""
+        return await self._first(match, within)
+
+    async def frames_until(self, match: Callable[[dict], bool], within: float = WAIT) -> list[dict]:
+        """Every frame in arrival order up to and including the first one match() accepts."""
+        got: list[dict] = []
+        async with asyncio.timeout(within):
+            while not got or not match(got[-1]):
+                got.append(await self.recv(within))
+        return got
+
     async def _first(self, match: Callable[[dict], bool], within: float) -> dict:
         for index, frame in enumerate(self._skipped):
             if match(frame):
@@ -101,7 +113,13 @@ class WsClient:
         async with asyncio.timeout(within):
             while True:
                 msg = await self.ws.receive()
-                if msg.type in {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED}:
+                if msg.type is aiohttp.WSMsgType.CLOSE:
+                    # The code in the server's close frame. (aiohttp's client reports 1006
+                    # instead when its reply cannot be written because the server has already
+                    # dropped the connection, as aiohttp servers do after a close made from
+                    # another task than the socket's reader.)
+                    return msg.data
+                if msg.type is aiohttp.WSMsgType.CLOSED:
                     return self.ws.close_code
                 if msg.type is aiohttp.WSMsgType.ERROR:
                     return self.ws.close_code

@@ -2,10 +2,11 @@
 
 import hashlib
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chatd.application.ports import (
     Clock,
+    EventBus,
     FailureLimiter,
     PasswordHasher,
     RefreshTokenRepo,
@@ -13,6 +14,7 @@ from chatd.application.ports import (
     UserRepo,
 )
 from chatd.domain.errors import NotAuthenticated, RateLimited
+from chatd.domain.events import SessionsRevoked
 from chatd.domain.model import TokenPair, TokenState, User
 from chatd.domain.rules import check_password, check_username, is_valid_username
 
@@ -32,6 +34,7 @@ class Accounts:
         tokens: TokenCodec,
         clock: Clock,
         login_failures: FailureLimiter,
+        bus: EventBus,
     ) -> None:
         self._users = users
         self._refresh_tokens = refresh_tokens
@@ -39,6 +42,7 @@ class Accounts:
         self._tokens = tokens
         self._clock = clock
         self._login_failures = login_failures
+        self._bus = bus  # ends the sockets of a login that ends, on every process
 
     async def register(self, *, username: str, password: str) -> User:
         check_username(username)
@@ -71,6 +75,7 @@ class Accounts:
             raise NotAuthenticated("unknown refresh token", code="invalid_token")
         if spent.state is TokenState.SPENT:
             await self._refresh_tokens.revoke_family(spent.family_id)
+            await self._bus.publish(SessionsRevoked(spent.user_id, "refresh token reused"))
             raise NotAuthenticated(
                 "refresh token already used; every session of this login is revoked",
                 code="token_reused",
@@ -80,11 +85,20 @@ class Accounts:
         return await self._issue_pair(grant.user_id, family_id=grant.family_id)
 
     async def logout(self, *, refresh_token: str) -> None:
+        """End the login; the user's open sockets, on every process, are closed (4401)."""
         grant = self._tokens.read_refresh(refresh_token)
         await self._refresh_tokens.revoke_family(grant.family_id)
+        await self._bus.publish(SessionsRevoked(grant.user_id, "logged out"))
 
     async def authenticate(self, access_token: str) -> User:
-        user_id = self._tokens.read_access(access_token)
+        return await self._user_of(self._tokens.read_access(access_token))
+
+    async def authenticate_until(self, access_token: str) -> tuple[User, datetime]:
+        """The token's user and when the token expires (a socket lives until then)."""
+        grant = self._tokens.read_access_grant(access_token)
+        return await self._user_of(grant.user_id), grant.expires_at
+
+    async def _user_of(self, user_id: int) -> User:
         user = await self._users.get(user_id)
         if user is None:
             raise NotAuthenticated("the token's user no longer exists", code="invalid_token")

@@ -5,7 +5,14 @@ import json
 from typing import Any
 
 from chatd.domain.errors import DomainError
-from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, RoomEvent, UserTyping
+from chatd.domain.events import (
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    PresenceChanged,
+    RoomEvent,
+    UserTyping,
+)
 from chatd.domain.model import Message, User
 
 
@@ -46,6 +53,9 @@ def event_frame(event: RoomEvent) -> str:
             return dumps({"type": "leave_room", "room_id": room_id, "user": user_json(user)})
         case UserTyping(room_id=room_id, user=user):
             return dumps({"type": "typing", "room_id": room_id, "user": user_json(user)})
+        case PresenceChanged(room_id=room_id, user=user, online=online):
+            frame = {"type": "presence", "room_id": room_id, "user": user_json(user)}
+            return dumps({**frame, "online": online})
     raise TypeError(f"not a room event: {event!r}")
 
 

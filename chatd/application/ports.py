@@ -1,10 +1,12 @@
 """The ports the use cases need; infrastructure implements them, tests fake them."""
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from chatd.domain.events import RoomEvent
+from chatd.domain.events import BusEvent, UserTyping
 from chatd.domain.model import (
+    AccessGrant,
     Credentials,
     Member,
     Message,
@@ -22,11 +24,13 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-class UserRepo(Protocol):
+class UserReader(Protocol):
+    async def get(self, user_id: int) -> User | None: ...
+
+
+class UserRepo(UserReader, Protocol):
     async def add(self, *, username: str, password_hash: bytes) -> User:
         """Store a new user; raises Conflict(username_taken) if the name is in use."""
-
-    async def get(self, user_id: int) -> User | None: ...
 
     async def find_credentials(self, username: str) -> Credentials | None: ...
 
@@ -60,6 +64,9 @@ class TokenCodec(Protocol):
     def read_access(self, token: str) -> int:
         """The user id of a valid access token; raises NotAuthenticated otherwise."""
 
+    def read_access_grant(self, token: str) -> AccessGrant:
+        """The user id and expiry of a valid access token; raises NotAuthenticated otherwise."""
+
     def read_refresh(self, token: str) -> RefreshGrant:
         """The grant of a valid refresh token; raises NotAuthenticated otherwise."""
 
@@ -81,9 +88,18 @@ class RateLimiter(Protocol):
 
 
 class EventBus(Protocol):
-    """Carries room events to every process. Publish only after the change has committed."""
+    """Carries room and user events to every process. Publish only after the change has
+    committed."""
 
-    async def publish(self, event: RoomEvent) -> None: ...
+    async def publish(self, event: BusEvent) -> None: ...
+
+
+class TypingGate(Protocol):
+    """Typing notices, at most one per user and room per interval across every process."""
+
+    async def forward(self, event: UserTyping, *, interval: timedelta) -> timedelta:
+        """Publish the notice unless one of the same user and room went out, from any process,
+        less than `interval` ago: zero if published, else how long until the next may go."""
 
 
 class MessageReader(Protocol):
@@ -180,3 +196,37 @@ class RoomStreams(Protocol):
 class Readiness(Protocol):
     async def check(self) -> dict[str, bool]:
         """Each dependency by name, and whether it answers now."""
+
+
+class PresenceReader(Protocol):
+    async def online(self, user_ids: list[int]) -> set[int]:
+        """Those of the users who have a connection open on a live process."""
+
+
+@dataclass(frozen=True, slots=True)
+class Renewal:
+    lost: bool  # this process's claims had expired: they may be gone, make them again
+    expired: list[str]  # processes whose claims expired, each handed to one renewer to sweep
+
+
+class PresenceStore(PresenceReader, Protocol):
+    """Who is online, shared by every process. A process claims each user it holds connections
+    of, under its own name, and keeps its claims alive by renewing them; the claims of a
+    process that stops renewing (a crash) expire. Each change that makes a user online or
+    offline announces it (presence frames to the user's rooms) in the same atomic step, so
+    announcements are ordered as the changes are."""
+
+    async def claim(self, user: User, room_ids: list[int]) -> bool:
+        """Claim the user for this process; True if nobody held them: announced online."""
+
+    async def release(self, user: User, room_ids: list[int], *, process: str = "") -> bool:
+        """Drop the claim of this process (or of the expired `process`); True if nobody holds
+        the user now: announced offline. A process that came back keeps its claims."""
+
+    async def renew(self) -> Renewal: ...
+
+    async def orphans(self, process: str) -> list[int]:
+        """The users an expired process claimed."""
+
+    async def forget(self, process: str) -> None:
+        """Drop what is left of an expired process (unless it came back)."""

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from chatd.application.ports import Clock, EventBus, MembershipReader
+from chatd.application.ports import Clock, MembershipReader, TypingGate
 from chatd.domain.errors import Forbidden
 from chatd.domain.events import UserTyping
 from chatd.domain.model import User
@@ -12,35 +12,38 @@ FORGET_AFTER = 10_000  # remembered (user, room) pairs before the stale ones are
 
 
 class Typing:
-    """Forward "user is typing" to the room, at most once per user and room per interval."""
+    """Forward "user is typing" to the room, at most once per user and room per interval, across
+    every process (the gate). What this process already knows to be throttled costs nothing."""
 
     def __init__(
         self,
         *,
         memberships: MembershipReader,
-        bus: EventBus,
+        gate: TypingGate,
         clock: Clock,
         interval: timedelta = TYPING_INTERVAL,
     ) -> None:
         self._memberships = memberships
-        self._bus = bus
+        self._gate = gate
         self._clock = clock
         self._interval = interval
-        self._last: dict[tuple[int, int], datetime] = {}
+        self._quiet_until: dict[tuple[int, int], datetime] = {}
 
     async def typing(self, *, room_id: int, user: User) -> bool:
         """True if forwarded, False if throttled. Forbidden if the user is not a member."""
         now = self._clock.now()
-        last = self._last.get((user.id, room_id))
-        if last is not None and now - last < self._interval:
+        quiet_until = self._quiet_until.get((user.id, room_id))
+        if quiet_until is not None and now < quiet_until:
             return False
         if not await self._memberships.is_member(room_id, user.id):
             raise Forbidden("only members of the room may do this", code="not_a_member")
         self._forget_stale(now)
-        self._last[(user.id, room_id)] = now
-        await self._bus.publish(UserTyping(room_id=room_id, user=user))
-        return True
+        wait = await self._gate.forward(
+            UserTyping(room_id=room_id, user=user), interval=self._interval
+        )
+        self._quiet_until[(user.id, room_id)] = now + (wait or self._interval)
+        return not wait
 
     def _forget_stale(self, now: datetime) -> None:
-        if len(self._last) >= FORGET_AFTER:
-            self._last = {k: t for k, t in self._last.items() if now - t < self._interval}
+        if len(self._quiet_until) >= FORGET_AFTER:
+            self._quiet_until = {k: t for k, t in self._quiet_until.items() if now < t}

@@ -1,7 +1,9 @@
 """Rooms: create, list, look up, join, leave, members."""
 
-from chatd.application.ports import EventBus, RoomRepo
-from chatd.domain.errors import Forbidden, NotFound
+from dataclasses import replace
+
+from chatd.application.ports import EventBus, PresenceReader, RateLimiter, RoomRepo
+from chatd.domain.errors import Forbidden, NotFound, RateLimited
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted
 from chatd.domain.model import Member, Room, User
 from chatd.domain.rules import DEFAULT_PAGE, check_limit, check_room_name, check_topic
@@ -17,14 +19,26 @@ async def ensure_member(rooms: RoomRepo, *, room_id: int, user: User) -> None:
 
 
 class Rooms:
-    def __init__(self, *, rooms: RoomRepo, bus: EventBus) -> None:
+    def __init__(
+        self,
+        *,
+        rooms: RoomRepo,
+        bus: EventBus,
+        presence: PresenceReader,
+        creations: RateLimiter,
+        joins: RateLimiter,
+    ) -> None:
         self._rooms = rooms
         self._bus = bus
+        self._presence = presence
+        self._creations = creations  # per user, across processes
+        self._joins = joins  # per user, across processes: every join asked for counts
 
     async def create(self, *, owner: User, name: str, topic: str | None = None) -> Room:
-        room = await self._rooms.add(
-            name=check_room_name(name), topic=check_topic(topic or ""), owner=owner
-        )
+        name, topic = check_room_name(name), check_topic(topic or "")
+        if retry_after := await self._creations.acquire(f"create_room:{owner.id}"):
+            raise RateLimited("too many rooms created; try again later", retry_after=retry_after)
+        room = await self._rooms.add(name=name, topic=topic, owner=owner)
         # No system message, but the owner's open connections must start following the room.
         await self._bus.publish(MemberJoined(room_id=room.id, user=owner))
         return room
@@ -45,6 +59,8 @@ class Rooms:
 
     async def join(self, *, room_id: int, user: User) -> Room:
         """Idempotent: only the first join posts "<name> joined" and publishes events."""
+        if retry_after := await self._joins.acquire(f"join_room:{user.id}"):
+            raise RateLimited("too many rooms joined; try again later", retry_after=retry_after)
         await self.get(room_id=room_id)
         joined = await self._rooms.add_member(room_id=room_id, user=user)
         if joined is not None:
@@ -61,5 +77,8 @@ class Rooms:
             await self._bus.publish(MemberLeft(room_id=room_id, user=user))
 
     async def members(self, *, room_id: int, viewer: User) -> list[Member]:
+        """In joining order, each with whether they have a connection open now."""
         await ensure_member(self._rooms, room_id=room_id, user=viewer)
-        return await self._rooms.members(room_id)
+        members = await self._rooms.members(room_id)
+        online = await self._presence.online([member.user.id for member in members])
+        return [replace(member, online=member.user.id in online) for member in members]

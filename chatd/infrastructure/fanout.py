@@ -24,6 +24,10 @@ class MembershipListener(Protocol):
     def __call__(self, user_id: int, room_id: int, *, joined: bool, frame: str) -> None: ...
 
 
+class RevocationListener(Protocol):
+    def __call__(self, user_id: int, reason: str) -> None: ...
+
+
 class Fanout:
     def __init__(
         self,
@@ -47,10 +51,15 @@ class Fanout:
         self._followers: dict[int, int] = {}  # user_id -> sessions following the user here
         self._tasks: set[asyncio.Task] = set()
         self._on_membership: MembershipListener | None = None
+        self._on_revoked: RevocationListener | None = None
 
     def on_membership_change(self, listener: MembershipListener) -> None:
         """Who hears of a user's joins and leaves made elsewhere (the Sessions use case)."""
         self._on_membership = listener
+
+    def on_sessions_revoked(self, listener: RevocationListener) -> None:
+        """Who closes the sockets of a user whose login ended (the Sessions use case)."""
+        self._on_revoked = listener
 
     # What the bus hands over (BusSink).
 
@@ -63,6 +72,8 @@ class Fanout:
         if envelope.type in {"join_room", "leave_room"} and self._on_membership is not None:
             joined = envelope.type == "join_room"
             self._on_membership(user_id, envelope.room_id, joined=joined, frame=envelope.text)
+        elif envelope.type == "sessions_revoked" and self._on_revoked is not None:
+            self._on_revoked(user_id, envelope.text)
 
     def on_reconnected(self) -> None:
         for feed in self._feeds.values():

@@ -21,6 +21,7 @@ FILL_PAGE = 500
 FILL_RETRY = 0.05  # seconds, doubled per try while the database misses a seq it must have
 FILL_PATIENCE = 5.0  # seconds before a hole that never fills is stepped over
 PENDING_LIMIT = 5000  # frames held while a fill runs; past it they are left to the fill
+TOTALS = {"gap_fills": 0, "filled": 0, "holes": 0}  # this process's, read by /metrics
 
 
 class RoomFeed:
@@ -154,6 +155,7 @@ class RoomFeed:
     def _start_fill(self) -> None:
         if self._filling is None:
             self._filling = asyncio.create_task(self._fill())
+            TOTALS["gap_fills"] += 1
 
     async def _fill(self) -> None:
         waited, delay = 0.0, self._fill_retry
@@ -162,6 +164,7 @@ class RoomFeed:
                 self._skipped = False
                 rows = await self._fetch_page()
                 delivered = self._deliver_rows(rows or [])
+                TOTALS["filled"] += delivered
                 self._drain()
                 done = rows is not None and len(rows) < FILL_PAGE and not self._skipped
                 if done and not self._pending:
@@ -201,4 +204,5 @@ class RoomFeed:
         after = seq_after_hole(self.last_seq, [*self._pending, *(m.seq for m in rows)])
         if after != self.last_seq:
             log.error("room %s: seqs %s..%s never appeared", self.room_id, self.last_seq + 1, after)
+            TOTALS["holes"] += 1
             self.last_seq = after

@@ -16,7 +16,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from chatd.domain.events import RoomEvent
+from chatd.domain.events import BusEvent
 from chatd.infrastructure.channels import BusSink, bus_payload, channels_of, route
 from chatd.infrastructure.group_commit import GroupCommit
 
@@ -50,7 +50,7 @@ class RedisBus:
     def attach(self, sink: BusSink) -> None:
         self._sink = sink
 
-    async def publish(self, event: RoomEvent) -> None:
+    async def publish(self, event: BusEvent) -> None:
         payload = bus_payload(event)
         await self._publishes.submit([(channel, payload) for channel in channels_of(event)])
 

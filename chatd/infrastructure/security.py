@@ -5,12 +5,13 @@ import secrets
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import bcrypt
 import jwt
 
 from chatd.domain.errors import NotAuthenticated
-from chatd.domain.model import RefreshGrant
+from chatd.domain.model import AccessGrant, RefreshGrant
 from chatd.domain.rules import PASSWORD_MAX_BYTES
 
 ALGORITHM = "HS256"
@@ -67,6 +68,11 @@ class JwtCodec:
 
     def read_access(self, token: str) -> int:
         return _user_id(self._decode(token, ACCESS))
+
+    def read_access_grant(self, token: str) -> AccessGrant:
+        claims = self._decode(token, ACCESS)
+        expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+        return AccessGrant(user_id=_user_id(claims), expires_at=expires_at)
 
     def read_refresh(self, token: str) -> RefreshGrant:
         claims = self._decode(token, REFRESH)

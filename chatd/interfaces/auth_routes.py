@@ -2,7 +2,13 @@
 
 from aiohttp import web
 
-from chatd.interfaces.http import current_user, json_object, json_response, string_field
+from chatd.interfaces.http import (
+    client_address,
+    current_user,
+    json_object,
+    json_response,
+    string_field,
+)
 from chatd.interfaces.keys import ACCOUNTS
 
 
@@ -19,7 +25,7 @@ async def login(request: web.Request) -> web.Response:
     pair = await request.app[ACCOUNTS].login(
         username=string_field(body, "username"),
         password=string_field(body, "password"),
-        client_address=request.remote or "unknown",
+        client_address=client_address(request),
     )
     return json_response(pair)
 

@@ -1,5 +1,6 @@
 """Small helpers every REST handler uses to read a request and shape a response."""
 
+import ipaddress
 import json
 from dataclasses import fields, is_dataclass
 from datetime import datetime
@@ -11,7 +12,8 @@ from chatd.application.frames import message_json, user_json
 from chatd.domain.errors import InvalidInput, NotAuthenticated
 from chatd.domain.model import Message, User
 from chatd.interfaces.errors import BadRequest
-from chatd.interfaces.keys import ACCOUNTS
+from chatd.interfaces.keys import ACCOUNTS, SETTINGS
+from chatd.logs import CLIENT_KEY, USER_ID, USER_ID_KEY
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
@@ -56,7 +58,39 @@ async def current_user(request: web.Request) -> User:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("send 'Authorization: Bearer <access token>'")
-    return await request.app[ACCOUNTS].authenticate(token.strip())
+    user = await request.app[ACCOUNTS].authenticate(token.strip())
+    request[USER_ID_KEY] = user.id  # for the access log
+    USER_ID.set(user.id)
+    return user
+
+
+def client_address(request: web.Request) -> str:
+    """Who sent the request: the peer, or, when the peer is a trusted proxy (CHATD_TRUSTED_PROXIES),
+    the nearest address of X-Forwarded-For that is not a trusted proxy (read right to left, so
+    what a client writes into the header itself is never believed)."""
+    if CLIENT_KEY in request:
+        return request[CLIENT_KEY]
+    trusted = request.app[SETTINGS].trusted_proxies
+    address = _ip(request.remote or "")
+    if address is not None and trusted:
+        forwarded = ",".join(request.headers.getall("X-Forwarded-For", []))
+        hops = [hop.strip() for hop in forwarded.split(",")] if forwarded else []
+        while hops and any(address in network for network in trusted):
+            hop = _ip(hops.pop())
+            if hop is None:
+                break  # malformed: the last address known is as far as we can believe
+            address = hop
+    request[CLIENT_KEY] = str(address) if address is not None else (request.remote or "unknown")
+    return request[CLIENT_KEY]
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:10.0.0.1 on a dual-stack socket
+    return mapped or address
 
 
 def to_json(value: Any) -> Any:

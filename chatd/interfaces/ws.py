@@ -8,24 +8,26 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
 from chatd.application.frames import dumps, error_frame, message_json
+from chatd.application.session_rules import UNAUTHENTICATED
 from chatd.application.sessions import Session, Sessions
 from chatd.domain.errors import DomainError, NotAuthenticated, Unavailable
 from chatd.domain.model import User
 from chatd.interfaces.errors import as_domain_error, retry_after
 from chatd.interfaces.http import to_json
 from chatd.interfaces.keys import ACCOUNTS, OPEN_OUTBOX, SESSIONS, SETTINGS, WEBSOCKETS
+from chatd.interfaces.metrics import timed_handlers
 from chatd.interfaces.ws_frames import ClientFrame, FrameError, parse_frame
 
 log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024  # aiohttp closes with 1009 past this
 HEARTBEAT = 30.0
-UNAUTHENTICATED = 4401
 UNSUPPORTED_DATA = 1003
 INTERNAL_ERROR = 1011
 SHUTDOWN_DRAIN = 2.0
@@ -55,9 +57,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     request.app[WEBSOCKETS].add(ws)
     try:
-        first = await _authenticate(request, ws)
-        if first is not None:
-            await _serve(request, ws, *first)
+        signed_in = await _authenticate(request, ws)
+        if signed_in is not None:
+            await _serve(request, ws, *signed_in)
     finally:
         request.app[WEBSOCKETS].discard(ws)
     return ws
@@ -65,7 +67,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 
 async def _authenticate(
     request: web.Request, ws: web.WebSocketResponse
-) -> tuple[User, ClientFrame] | None:
+) -> tuple[User, datetime, ClientFrame] | None:
     try:
         msg = await ws.receive(timeout=request.app[SETTINGS].ws_auth_timeout)
     except TimeoutError:
@@ -80,7 +82,8 @@ async def _authenticate(
         frame = parse_frame(msg.data)
         if frame.type != "auth":
             raise NotAuthenticated("the first frame must be auth")
-        return await request.app[ACCOUNTS].authenticate(frame.token), frame
+        user, expires_at = await request.app[ACCOUNTS].authenticate_until(frame.token)
+        return user, expires_at, frame
     except Unavailable:
         await ws.close(code=INTERNAL_ERROR, message=b"try again later")
     except DomainError as error:
@@ -92,7 +95,11 @@ async def _authenticate(
 
 
 async def _serve(
-    request: web.Request, ws: web.WebSocketResponse, user: User, auth: ClientFrame
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    user: User,
+    expires_at: datetime,
+    auth: ClientFrame,
 ) -> None:
     sessions = request.app[SESSIONS]
     transport = request.transport
@@ -101,7 +108,11 @@ async def _serve(
     try:
         try:
             session = await sessions.open(
-                user=user, outbox=outbox, resume=auth.positions, ref=auth.ref
+                user=user,
+                outbox=outbox,
+                resume=auth.positions,
+                ref=auth.ref,
+                expires_at=expires_at,
             )
         except Exception:
             log.exception("cannot open the session of user %s", user.id)
@@ -126,10 +137,7 @@ async def _answer(sessions: Sessions, session: Session, text: str) -> None:
     try:
         frame = parse_frame(text)
         ref = frame.ref
-        handler = HANDLERS.get(frame.type)
-        if handler is None:
-            raise FrameError("already authenticated", code="unexpected_auth", ref=ref)
-        reply = await handler(sessions, session, frame)
+        reply = await HANDLERS[frame.type](sessions, session, frame)
         if reply is not None:
             session.outbox.send(dumps({"type": "ack", "ref": ref, **reply}))
     except Exception as exc:
@@ -167,13 +175,21 @@ async def resume(sessions: Sessions, session: Session, frame: ClientFrame) -> No
     await sessions.resume(session, frame.positions, ref=frame.ref)
 
 
+async def auth(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
+    """A fresh access token for the open socket (its `resume`, if any, is not read)."""
+    await sessions.renew(session, frame.token)
+    return {}
+
+
 HANDLERS: dict[str, Callable[[Sessions, Session, ClientFrame], Awaitable[dict | None]]] = {
+    "auth": auth,
     "join_room": join_room,
     "leave_room": leave_room,
     "send_message": send_message,
     "typing": typing,
     "resume": resume,
 }
+HANDLERS = timed_handlers(HANDLERS)  # chatd_ws_frame_duration_seconds, by frame type
 
 
 async def close_websockets(app: web.Application) -> None:

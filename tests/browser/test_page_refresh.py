@@ -1,42 +1,19 @@
-"""The bundled page in a real headless Chromium against the real app on a loopback socket.
-
-Playwright's own browser download does not work on our machines: the tests drive Debian's
-Chromium, which `.ci/ensure-chromium` installs (`make test` and `.ci/run` call it).
-"""
+"""The page's token refresh: calls refused together spend the refresh token once (a second
+spend would be taken as theft and end the login)."""
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, Request, Response, Route, async_playwright
+from playwright.async_api import Page, Request, Response, Route
 
 from chatd.app import create_app
 from chatd.config import Settings
+from tests.browser.conftest import OpenPage, PageWatch
+from tests.browser.helpers import sign_up
 from tests.support import Api
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run .ci/ensure-chromium")
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture
@@ -46,20 +23,15 @@ async def short_lived_api(settings: Settings, aiohttp_client) -> Api:
 
 
 @pytest.fixture
-async def page(browser: Browser, short_lived_api: Api) -> AsyncIterator[Page]:
-    context = await browser.new_context(base_url=short_lived_api.base_url)
-    page = await context.new_page()
-    yield page
-    await context.close()
+def server_url(short_lived_api: Api) -> str:
+    return short_lived_api.base_url
 
 
-async def sign_up_through_the_page(page: Page, username: str) -> None:
-    await page.goto("/")
-    await page.fill("#auth-form input[name=username]", username)
-    await page.fill("#auth-form input[name=password]", "correct horse")
-    await page.click("#auth-form button[value=register]")
-    await page.wait_for_selector("#chat-view", state="visible")
-    await page.wait_for_selector("#status.online")  # signed in and the socket is ready
+@pytest.fixture
+async def page(open_page: OpenPage, page_watch: PageWatch) -> Page:
+    # The browser logs every 401 it gets; here they are the scenario.
+    page_watch.expect(r"status of 401 \(Unauthorized\)")
+    return await open_page()
 
 
 async def page_tokens(page: Page) -> dict | None:
@@ -102,6 +74,7 @@ def count_refused(page: Page) -> list[Response]:
 
 # Two calls at the same moment; each outcome is the username or why the call failed.
 TWO_CALLS = """async () => {
+    const { api } = await import("/static/js/api.js");  // the module instance the page uses
     const calls = await Promise.allSettled([api("GET", "/api/me"), api("GET", "/api/me")]);
     return calls.map((call) =>
         call.status === "fulfilled" ? call.value.username : `failed: ${call.reason.message}`);
@@ -128,7 +101,7 @@ async def assert_still_signed_in(page: Page, api: Api, expired: dict) -> None:
 
 
 async def test_calls_refused_together_share_one_refresh(page: Page, short_lived_api: Api) -> None:
-    await sign_up_through_the_page(page, "alice")
+    await sign_up(page, "alice")
     expired = await page_tokens(page)
     assert expired is not None
     await until_expired(short_lived_api, expired["access_token"])
@@ -145,7 +118,7 @@ async def test_calls_refused_together_share_one_refresh(page: Page, short_lived_
 async def test_a_call_refused_after_the_refresh_retries_with_the_new_token(
     page: Page, short_lived_api: Api
 ) -> None:
-    await sign_up_through_the_page(page, "alice")
+    await sign_up(page, "alice")
     expired = await page_tokens(page)
     assert expired is not None
     await until_expired(short_lived_api, expired["access_token"])

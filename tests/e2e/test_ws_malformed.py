@@ -51,7 +51,8 @@ CASES = [
     ('{"type": "resume", "rooms": {"1": -5}, "ref": 22}', 22, "invalid_field"),
     ('{"type": "resume", "ref": 23}', 23, "invalid_field"),
     ('{"type": "resume", "rooms": {"{other}": 0}, "ref": 24}', 24, "not_a_member"),
-    ('{"type": "auth", "token": "again", "ref": 25}', 25, "unexpected_auth"),
+    ('{"type": "auth", "token": "again", "ref": 25}', 25, "invalid_token"),  # a bad renewal
+    ('{"type": "auth", "ref": 26}', 26, "invalid_field"),
 ]
 
 

@@ -1,10 +1,15 @@
 """The Accounts use cases against fakes of their ports."""
 
+from datetime import timedelta
+
 import pytest
 
 from chatd.application.auth import Accounts, token_fingerprint
 from chatd.domain.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from chatd.domain.events import SessionsRevoked
+from tests.fake_streams import InMemoryBus
 from tests.fakes import (
+    EPOCH,
     FakeClock,
     FakeFailureLimiter,
     FakeHasher,
@@ -30,14 +35,25 @@ def login_failures() -> FakeFailureLimiter:
 
 
 @pytest.fixture
-def accounts(hasher, refresh_tokens, login_failures) -> Accounts:
+def bus() -> InMemoryBus:
+    return InMemoryBus()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def accounts(hasher, refresh_tokens, login_failures, bus, clock) -> Accounts:
     return Accounts(
         users=FakeUserRepo(),
         refresh_tokens=refresh_tokens,
         hasher=hasher,
-        tokens=FakeTokenCodec(),
-        clock=FakeClock(),
+        tokens=FakeTokenCodec(clock),
+        clock=clock,
         login_failures=login_failures,
+        bus=bus,
     )
 
 
@@ -188,3 +204,32 @@ async def test_the_limit_lifts_when_the_window_ends(accounts, login_failures):
         client_address="192.0.2.1", username="alice", password="correct horse"
     )
     assert pair.access_token
+
+
+async def test_logout_and_a_replayed_token_end_the_users_sockets(accounts, bus):
+    await accounts.register(username="alice", password="correct horse")
+    await accounts.register(username="bob", password="correct horse")
+    alice = await accounts.login(
+        client_address="192.0.2.1", username="alice", password="correct horse"
+    )
+    bob = await accounts.login(client_address="192.0.2.1", username="bob", password="correct horse")
+    await accounts.logout(refresh_token=alice.refresh_token)
+    assert bus.events == [SessionsRevoked(1, "logged out")]
+    await accounts.refresh(refresh_token=bob.refresh_token)
+    assert len(bus.events) == 1, "a plain refresh ends nothing"
+    with pytest.raises(NotAuthenticated):
+        await accounts.refresh(refresh_token=bob.refresh_token)
+    assert bus.events[1:] == [SessionsRevoked(2, "refresh token reused")]
+
+
+async def test_a_socket_learns_when_its_access_token_expires(accounts, clock):
+    await accounts.register(username="alice", password="correct horse")
+    pair = await accounts.login(
+        client_address="192.0.2.1", username="alice", password="correct horse"
+    )
+    user, expires_at = await accounts.authenticate_until(pair.access_token)
+    assert (user.username, expires_at) == ("alice", EPOCH + timedelta(seconds=900))
+    clock.advance(900)
+    with pytest.raises(NotAuthenticated) as caught:
+        await accounts.authenticate_until(pair.access_token)
+    assert caught.value.code == "token_expired"

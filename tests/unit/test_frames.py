@@ -3,8 +3,21 @@
 import json
 
 from chatd.application.frames import event_frame
-from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
-from chatd.infrastructure.channels import bus_payload, channels_of, read_payload, room_channel
+from chatd.domain.events import (
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    PresenceChanged,
+    SessionsRevoked,
+    UserTyping,
+)
+from chatd.infrastructure.channels import (
+    bus_payload,
+    channels_of,
+    read_payload,
+    room_channel,
+    user_channel,
+)
 from tests.fake_rooms import message
 from tests.fakes import ALICE, EPOCH
 
@@ -46,3 +59,25 @@ def test_membership_and_typing_frames_and_their_channels():
         assert (envelope.type, envelope.user_id, envelope.text) == (kind, 1, event_frame(event))
     assert channels_of(UserTyping(room_id=3, user=ALICE)) == [room_channel(3)]
     assert channels_of(MemberJoined(room_id=3, user=ALICE)) == ["chatd:room:3", "chatd:user:1"]
+
+
+def test_presence_frames_go_to_the_room():
+    event = PresenceChanged(room_id=3, user=ALICE, online=False)
+    frame = {"type": "presence", "room_id": 3, "user": USER, "online": False}
+    assert json.loads(event_frame(event)) == frame
+    envelope = read_payload(bus_payload(event))
+    assert (envelope.type, envelope.room_id, envelope.seq, envelope.user_id) == (
+        "presence",
+        3,
+        None,
+        1,
+    )
+    assert envelope.text == event_frame(event)
+    assert channels_of(event) == [room_channel(3)]
+
+
+def test_a_revocation_goes_to_the_user_with_its_reason():
+    event = SessionsRevoked(user_id=7, reason="logged out")
+    envelope = read_payload(bus_payload(event))
+    assert (envelope.type, envelope.user_id, envelope.text) == ("sessions_revoked", 7, "logged out")
+    assert channels_of(event) == [user_channel(7)]

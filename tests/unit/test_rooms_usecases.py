@@ -8,8 +8,15 @@ from chatd.domain.errors import Forbidden, InvalidInput, NotFound, RateLimited
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted
 from chatd.domain.model import User
 from tests.fake_rooms import FakeMessageRepo, FakeRoomRepo
-from tests.fake_streams import InMemoryBus
-from tests.fakes import ALICE, BOB, EPOCH, FakeRateLimiter
+from tests.fake_streams import FakePresenceStore, InMemoryBus, PresenceWorld
+from tests.fakes import ALICE, BOB, EPOCH, FakeClock, FakeRateLimiter
+
+
+def make_rooms(store: FakeRoomRepo, bus: InMemoryBus, **ports) -> Rooms:
+    """Rooms with no limits and nobody online, unless `ports` say otherwise."""
+    presence = FakePresenceStore(PresenceWorld(bus, FakeClock()))
+    defaults = {"presence": presence, "creations": FakeRateLimiter(), "joins": FakeRateLimiter()}
+    return Rooms(rooms=store, bus=bus, **(defaults | ports))
 
 
 @pytest.fixture
@@ -24,7 +31,7 @@ def bus() -> InMemoryBus:
 
 @pytest.fixture
 def rooms(store, bus) -> Rooms:
-    return Rooms(rooms=store, bus=bus)
+    return make_rooms(store, bus)
 
 
 @pytest.fixture
@@ -172,7 +179,7 @@ async def test_events_are_published_only_once_the_change_is_stored(store):
             assert event.user.id in store.memberships[event.room_id]
 
     bus = InMemoryBus(on_publish=stored_already)
-    rooms = Rooms(rooms=store, bus=bus)
+    rooms = make_rooms(store, bus)
     messaging = Messaging(
         messages=FakeMessageRepo(store), rooms=store, bus=bus, sends=FakeRateLimiter()
     )
@@ -245,3 +252,42 @@ async def test_posting_past_the_rate_limit_is_refused_and_stores_nothing(rooms, 
     assert caught.value.retry_after == 7
     assert [m.body for m in store.messages] == ["one", "two"]
     assert sends.counts == {f"send:{ALICE.id}": 3}
+
+
+async def test_creating_rooms_past_the_limit_is_refused_per_user(store, bus):
+    creations = FakeRateLimiter(limit=2, retry_after_seconds=3000)
+    rooms = make_rooms(store, bus, creations=creations)
+    for name in ("one", "two"):
+        await rooms.create(owner=ALICE, name=name)
+    with pytest.raises(RateLimited) as caught:
+        await rooms.create(owner=ALICE, name="three")
+    assert caught.value.retry_after == 3000
+    await rooms.create(owner=BOB, name="bob's")
+    assert sorted(room.name for room in store.rooms.values()) == ["bob's", "one", "two"]
+    with pytest.raises(InvalidInput):  # an invalid name is refused before it is counted
+        await rooms.create(owner=BOB, name="")
+    assert creations.counts == {f"create_room:{ALICE.id}": 3, f"create_room:{BOB.id}": 1}
+
+
+async def test_joining_past_the_limit_is_refused_and_changes_nothing(store, bus):
+    rooms = make_rooms(store, bus, joins=FakeRateLimiter(limit=1, retry_after_seconds=40))
+    first = await rooms.create(owner=ALICE, name="one")
+    second = await rooms.create(owner=ALICE, name="two")
+    await rooms.join(room_id=first.id, user=BOB)
+    with pytest.raises(RateLimited) as caught:
+        await rooms.join(room_id=second.id, user=BOB)
+    assert caught.value.retry_after == 40
+    assert BOB.id not in store.memberships[second.id]
+    await rooms.join(room_id=second.id, user=ALICE)  # others are not affected
+
+
+async def test_members_say_who_is_online(store, bus):
+    world = PresenceWorld(bus, FakeClock())
+    here = FakePresenceStore(world)
+    rooms = make_rooms(store, bus, presence=here)
+    room = await rooms.create(owner=ALICE, name="general")
+    await rooms.join(room_id=room.id, user=BOB)
+    await here.renew()
+    await here.claim(BOB, [])
+    members = await rooms.members(room_id=room.id, viewer=ALICE)
+    assert [(m.user, m.online) for m in members] == [(ALICE, False), (BOB, True)]

@@ -1,71 +1,22 @@
 """Sessions against fakes, through the in-process fan-out: which rooms a connection streams,
 following membership changes made elsewhere, resume and resync."""
 
-import json
+from collections.abc import AsyncIterator
 
 import pytest
 
-from chatd.application.messages import Messaging
-from chatd.application.realtime import Typing
-from chatd.application.rooms import Rooms
-from chatd.application.sessions import Session, Sessions
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted, UserTyping
 from chatd.infrastructure.channels import bus_payload, read_payload, room_channel, user_channel
-from chatd.infrastructure.fanout import Fanout
-from tests.fake_rooms import FakeMessageRepo
-from tests.fake_streams import FakeOutbox, InMemoryBus, until
-from tests.fakes import ALICE, BOB, FakeClock, FakeRateLimiter
-
-LIMIT = 5  # the resync limit of these tests
-
-
-class World:
-    def __init__(self) -> None:
-        self.bus = InMemoryBus()
-        self.db = FakeMessageRepo()
-        self.members = self.db.store
-        self.fanout = Fanout(bus=self.bus, messages=self.db)
-        rooms = Rooms(rooms=self.members, bus=self.bus)
-        self.sessions = Sessions(
-            streams=self.fanout,
-            messages=self.db,
-            memberships=self.members,
-            rooms=rooms,
-            messaging=Messaging(
-                messages=self.db, rooms=self.members, bus=self.bus, sends=FakeRateLimiter()
-            ),
-            typing=Typing(memberships=self.members, bus=self.bus, clock=FakeClock()),
-            resync_limit=LIMIT,
-        )
-        self.fanout.on_membership_change(self.sessions.membership_changed)
-        self.bus.attach(self.fanout)
-
-    async def open(self, user=ALICE, resume: dict[int, int] | None = None) -> Session:
-        return await self.sessions.open(
-            user=user, outbox=FakeOutbox(user), resume=resume or {}, ref=7
-        )
-
-    async def post(self, room_id: int, count: int = 1) -> None:
-        """Messages stored elsewhere and published."""
-        for message in self.db.post(room_id, count):
-            await self.bus.publish(MessagePosted(message))
-
-
-def frames(session: Session) -> list[dict]:
-    return [json.loads(text) for text in session.outbox.sent]
-
-
-def types(session: Session) -> list[str]:
-    return [frame["type"] for frame in frames(session)]
-
-
-def seqs(session: Session) -> list[int]:
-    return [f["message"]["seq"] for f in frames(session) if f["type"] == "new_message"]
+from tests.fake_streams import until
+from tests.fakes import ALICE, BOB
+from tests.sessions_world import LIMIT, World, frames, seqs, types
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
+async def world() -> AsyncIterator[World]:
+    world = World()
+    yield world
+    await world.aclose()
 
 
 async def test_channels_follow_the_first_and_last_local_interest(world):

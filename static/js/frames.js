@@ -1,0 +1,69 @@
+// What the page does with each server frame of the live connection.
+import { state } from "./state.js";
+import { showError } from "./notices.js";
+import { membershipChanged, renderRooms } from "./rooms.js";
+import { loadMembers, openRoom, receive, renderHeader, roomLeft } from "./room_view.js";
+import { someoneTyping, stoppedTyping } from "./typing.js";
+
+export function onFrame(frame, { refreshRooms }) {
+  switch (frame.type) {
+    case "ready":
+      return ready(frame, refreshRooms);
+    case "new_message":
+    case "system_message":
+      if (frame.message.author) stoppedTyping(frame.message.author.username);
+      return receive(frame.message);
+    case "join_room":
+      if (frame.user.id !== state.user.id) return membersChanged(frame.room_id, +1);
+      return joinedElsewhere(frame.room_id, refreshRooms);
+    case "leave_room":
+      if (frame.user.id !== state.user.id) return membersChanged(frame.room_id, -1);
+      if (state.rooms.get(frame.room_id)?.joined) roomLeft(frame.room_id);
+      return;
+    case "typing":
+      if (frame.room_id !== state.current || frame.user.id === state.user.id) return;
+      return someoneTyping(frame.user.username);
+    case "resync_required":
+      // More was missed than a resume replays: read the room again if it is on screen.
+      state.positions.delete(frame.room_id);
+      if (frame.room_id === state.current) openRoom(frame.room_id).catch(() => {});
+      return;
+    case "error":
+      // Not for the person: a resume naming a room left meanwhile (`ready` puts that right), or
+      // a typing notice that raced a leave.
+      if (frame.ref !== "auth" && frame.ref !== "typing") showError("chat-error", frame);
+      return;
+  }
+}
+
+/** The rooms of `ready` are the truth: joins and leaves made while the socket was down. */
+function ready(frame, refreshRooms) {
+  const member = new Set(frame.rooms);
+  for (const roomId of [...state.positions.keys()]) {
+    if (!member.has(roomId)) state.positions.delete(roomId);
+  }
+  for (const [roomId, room] of state.rooms) {
+    if (room.joined && !member.has(roomId)) roomLeft(roomId);
+    else if (!room.joined && member.has(roomId)) joinedElsewhere(roomId, refreshRooms);
+  }
+  refreshRooms(); // and rooms made by others meanwhile
+}
+
+async function joinedElsewhere(roomId, refreshRooms) {
+  membershipChanged();
+  const room = state.rooms.get(roomId);
+  if (room && room.joined) return;
+  if (room) room.joined = true;
+  else await refreshRooms();
+  if (roomId === state.current) openRoom(roomId).catch(() => {});
+  else renderRooms();
+}
+
+function membersChanged(roomId, delta) {
+  const room = state.rooms.get(roomId);
+  if (!room) return;
+  room.member_count = Math.max(0, room.member_count + delta);
+  if (roomId !== state.current) return;
+  renderHeader();
+  if (room.joined) loadMembers(roomId).catch(() => {});
+}

@@ -1,0 +1,57 @@
+// Errors in words that clear themselves, and the quiet connection state in the header.
+import { $ } from "./dom.js";
+
+const CLEAR_AFTER_MS = 8000;
+const timers = new Map();
+
+const WORDS = {
+  network: "Can't reach the server. Check your connection and try again.",
+  unavailable: "The server is having trouble right now. Try again in a moment.",
+  invalid_credentials: "Wrong username or password.",
+  username_taken: "That username is taken. Try another one.",
+  session_ended: "Your session has ended. Please sign in again.",
+  not_a_member: "You are not a member of this room.",
+  room_not_found: "This room does not exist any more.",
+  empty_body: "Write something first.",
+  body_too_long: "That message is longer than 4000 characters.",
+  invalid_room_name: "A room name needs 1 to 100 characters.",
+  bad_text: "That text contains characters that cannot be stored.",
+  not_connected: "Not connected. Your text is kept; try again in a moment.",
+};
+
+export function inWords(error) {
+  if (error.code === "rate_limited") {
+    const wait = error.retryAfter ? `${error.retryAfter} s` : "a moment";
+    return `You are sending too fast. Your text is kept; try again in ${wait}.`;
+  }
+  const words = WORDS[error.code];
+  if (words) return words;
+  const text = String(error.message || "Something went wrong.");
+  return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+}
+
+export function showError(where, error) {
+  const target = $(where);
+  target.textContent = inWords(error);
+  clearTimeout(timers.get(where));
+  timers.set(where, setTimeout(() => clearError(where), CLEAR_AFTER_MS));
+}
+
+export function clearError(where) {
+  clearTimeout(timers.get(where));
+  timers.delete(where);
+  $(where).textContent = "";
+}
+
+const STATUS_TEXT = {
+  connecting: "connecting…",
+  connected: "connected",
+  reconnecting: "reconnecting…",
+  offline: "offline",
+};
+
+export function showStatus(name) {
+  const status = $("status");
+  status.dataset.state = name;
+  status.textContent = STATUS_TEXT[name];
+}

@@ -1,0 +1,154 @@
+// The open room: header (name, topic, members), join and leave, its history and live messages.
+// Live messages can arrive before, during or after a history page: the timeline orders them by
+// seq, and any hole between what is shown is read from the server.
+import { api } from "./api.js";
+import { $, el } from "./dom.js";
+import { saved } from "./store.js";
+import { forgetRoom, notePosition, state, stillSignedIn } from "./state.js";
+import { addMessages, loadedSeqs, resetTimeline } from "./timeline.js";
+import { membershipChanged, renderRooms } from "./rooms.js";
+import { showComposer } from "./composer.js";
+import { clearTyping } from "./typing.js";
+
+const PAGE = 50;
+
+export async function openRoom(roomId) {
+  const room = state.rooms.get(roomId);
+  if (!room) return;
+  state.current = roomId;
+  saved.setRoom(roomId);
+  state.unread.delete(roomId);
+  holesAsked.clear();
+  document.body.classList.remove("rooms-open");
+  $("rooms-toggle").setAttribute("aria-expanded", "false");
+  resetTimeline();
+  clearTyping();
+  renderHeader();
+  renderRooms();
+  showComposer();
+  if (room.joined) await Promise.all([loadPage(roomId, `limit=${PAGE}`), loadMembers(roomId)]);
+}
+
+export function closeRoom() {
+  state.current = null;
+  resetTimeline();
+  clearTyping();
+  renderHeader();
+  showComposer();
+}
+
+export function renderHeader() {
+  const room = state.rooms.get(state.current);
+  $("room-title").textContent = room ? room.name : "Pick a room";
+  $("room-topic").textContent = room ? room.topic : "";
+  $("join").hidden = !room || room.joined;
+  $("leave").hidden = !room || !room.joined;
+  const toggle = $("members-toggle");
+  toggle.hidden = !room || !room.joined;
+  if (room) toggle.textContent = `${room.member_count} member${room.member_count === 1 ? "" : "s"}`;
+  if (!room || !room.joined) showMembers(false);
+  $("room-hint").textContent = !room
+    ? "Choose a room from the list, or create one."
+    : room.joined
+      ? ""
+      : "You are not in this room. Join it to read and write messages.";
+}
+
+/** A message of any of the user's rooms, from the socket or from this tab's own send. */
+export function receive(message, { ownSend = false } = {}) {
+  notePosition(message.room_id, message.seq);
+  if (message.room_id === state.current) {
+    addMessages([message], { ownSend });
+    fillHoles(message.room_id);
+  } else if (message.kind === "user" && message.author.id !== state.user.id) {
+    const room = state.rooms.get(message.room_id);
+    if (room && room.joined) {
+      state.unread.set(message.room_id, (state.unread.get(message.room_id) || 0) + 1);
+      renderRooms();
+    }
+  }
+}
+
+async function loadPage(roomId, query) {
+  const epoch = state.epoch;
+  const { messages } = await api("GET", `/api/rooms/${roomId}/messages?${query}`);
+  if (!stillSignedIn(epoch) || state.current !== roomId) return [];
+  const room = state.rooms.get(roomId);
+  if (room && room.joined && !state.positions.has(roomId)) state.positions.set(roomId, 0);
+  for (const message of messages) notePosition(roomId, message.seq);
+  addMessages(messages);
+  await fillHoles(roomId);
+  return messages;
+}
+
+export async function loadOlder() {
+  const [first] = loadedSeqs();
+  if (!state.current || !(first > 1)) return;
+  await loadPage(state.current, `limit=${PAGE}&before_seq=${first}`);
+}
+
+const holesAsked = new Set();
+
+async function fillHoles(roomId) {
+  const seqs = loadedSeqs();
+  for (let i = 1; i < seqs.length; i++) {
+    const [after, before] = [seqs[i - 1], seqs[i]];
+    const key = `${roomId}:${after}:${before}`;
+    if (before - after > 1 && !holesAsked.has(key)) {
+      holesAsked.add(key);
+      await loadPage(roomId, `after_seq=${after}&before_seq=${before}&limit=200`);
+    }
+  }
+}
+
+export async function joinCurrent() {
+  const roomId = state.current;
+  const room = await api("POST", `/api/rooms/${roomId}/join`);
+  membershipChanged();
+  state.rooms.set(roomId, { ...room, joined: true });
+  if (state.current === roomId) await openRoom(roomId);
+}
+
+export async function leaveCurrent() {
+  const roomId = state.current;
+  await api("POST", `/api/rooms/${roomId}/leave`);
+  roomLeft(roomId);
+}
+
+/** The user left `roomId` here or elsewhere: it is no longer resumed nor counted. */
+export function roomLeft(roomId) {
+  membershipChanged();
+  const room = state.rooms.get(roomId);
+  if (room && room.joined) {
+    room.joined = false;
+    room.member_count = Math.max(0, room.member_count - 1);
+  }
+  forgetRoom(roomId);
+  if (state.current === roomId) openRoom(roomId);
+  else renderRooms();
+}
+
+// ---- members -------------------------------------------------------------------------------
+
+export async function loadMembers(roomId) {
+  const epoch = state.epoch;
+  const { members } = await api("GET", `/api/rooms/${roomId}/members`);
+  if (!stillSignedIn(epoch) || state.current !== roomId) return;
+  const room = state.rooms.get(roomId);
+  if (room) room.member_count = members.length;
+  $("members").replaceChildren(...members.map(memberItem));
+  renderHeader();
+}
+
+function memberItem(member) {
+  const item = el("li", { attrs: { "data-user-id": member.user.id } }, [
+    el("span", { className: "name", text: member.user.username }),
+  ]);
+  if (member.role !== "member") item.append(el("span", { className: "role", text: member.role }));
+  return item;
+}
+
+export function showMembers(open) {
+  $("members").hidden = !open;
+  $("members-toggle").setAttribute("aria-expanded", String(open));
+}

@@ -1,0 +1,36 @@
+// The signed-in user's state in this tab. Logging out resets every field (and bumps `epoch`,
+// so that work started for the previous user is dropped when it completes).
+
+function fresh(epoch) {
+  return {
+    epoch,
+    user: null,
+    rooms: new Map(),     // room id -> room, with `joined`
+    positions: new Map(), // joined room id -> highest seq seen: what a reconnect resumes from
+    unread: new Map(),    // room id -> messages from others that arrived while it was not open
+    drafts: new Map(),    // room id -> unsent text
+    current: null,        // the room on screen
+  };
+}
+
+export const state = fresh(0);
+
+export function resetState() {
+  Object.assign(state, fresh(state.epoch + 1));
+}
+
+/** A guard for async work: false once the user has changed since `epoch` was read. */
+export function stillSignedIn(epoch) {
+  return state.epoch === epoch && state.user !== null;
+}
+
+export function notePosition(roomId, seq) {
+  const room = state.rooms.get(roomId);
+  if (!room || !room.joined) return;
+  state.positions.set(roomId, Math.max(state.positions.get(roomId) ?? 0, seq));
+}
+
+export function forgetRoom(roomId) {
+  state.positions.delete(roomId);
+  state.unread.delete(roomId);
+}
