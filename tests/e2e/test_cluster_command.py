@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from chatd.nginx import find_nginx
+from tests.fake_streams import until
 from tests.support import free_port, service_env
 
 pytestmark = pytest.mark.slow
@@ -29,7 +30,8 @@ async def test_cluster_serves_one_url_from_several_processes_and_stops_cleanly(s
         url = f"http://127.0.0.1:{port}"
         instances = await instances_behind(url, cluster, output)
         assert len(instances) == 2
-        await printed(output, f"open {url}/")  # nginx may answer before the line is written
+        # nginx may answer before the line is written
+        await until(lambda: f"open {url}/" in output.read_text(), within=30)
         cluster.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(cluster.wait, 60) == 0, output.read_text()
     finally:
@@ -56,10 +58,3 @@ async def instances_behind(url: str, cluster: subprocess.Popen, output) -> set[s
                 return seen
             except aiohttp.ClientConnectionError:
                 await asyncio.sleep(0.2)
-
-
-async def printed(output, line: str, within: float = 30.0) -> None:
-    """Until the cluster command has printed this line."""
-    async with asyncio.timeout(within):
-        while line not in output.read_text():
-            await asyncio.sleep(0.1)
