@@ -1,4 +1,4 @@
-"""The `chatd` command: serve | migrate | cluster."""
+"""The `chatd` command: serve | migrate | cluster | bench."""
 
 import argparse
 import asyncio
@@ -30,10 +30,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cluster.add_argument("--workers", type=int, default=3, help="how many processes (default 3)")
     cluster.add_argument("--port", type=int, help="nginx's port (CHATD_PORT, default 8080)")
+    commands.add_parser(
+        "bench", add_help=False, help="the benchmark (the bench extra); chatd bench --help"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from chatd.bench import main as bench  # the bench extra: imported only for this
+
+        return bench(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env().with_overrides(
