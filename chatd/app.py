@@ -132,6 +132,12 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
         counts = Counts()  # read by /metrics (chatd/observe.py)
         events = CountingBus(overrides.get("event_bus") or app[BUS], counts)
         users, rooms, messages = PgUserRepo(pool), PgRoomRepo(pool), PgMessageRepo(pool)
+
+        def limit(per_window: int, window_seconds: int, kind: str) -> CountingRateLimiter:
+            """A limit per user, counted in Redis across processes (refusals by kind)."""
+            counter = RedisRateLimiter(client, limit=per_window, window_seconds=window_seconds)
+            return CountingRateLimiter(counter, counts, kind=kind)
+
         app[ACCOUNTS] = Accounts(
             users=users,
             refresh_tokens=PgRefreshTokenRepo(pool),
@@ -157,32 +163,14 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
             rooms=rooms,
             bus=events,
             presence=presence_store,
-            creations=CountingRateLimiter(
-                RedisRateLimiter(
-                    client, limit=settings.room_rate, window_seconds=ROOM_WINDOW_SECONDS
-                ),
-                counts,
-                kind="room",
-            ),
-            joins=CountingRateLimiter(
-                RedisRateLimiter(
-                    client, limit=settings.join_rate, window_seconds=JOIN_WINDOW_SECONDS
-                ),
-                counts,
-                kind="join",
-            ),
+            creations=limit(settings.room_rate, ROOM_WINDOW_SECONDS, "room"),
+            joins=limit(settings.join_rate, JOIN_WINDOW_SECONDS, "join"),
         )
         app[MESSAGING] = Messaging(
             messages=messages,
             rooms=rooms,
             bus=events,
-            sends=CountingRateLimiter(
-                RedisRateLimiter(
-                    client, limit=settings.message_rate, window_seconds=MESSAGE_WINDOW_SECONDS
-                ),
-                counts,
-                kind="message",
-            ),
+            sends=limit(settings.message_rate, MESSAGE_WINDOW_SECONDS, "message"),
         )
         fanout = Fanout(bus=app[BUS], messages=messages)
         presence = Presence(store=presence_store, users=users, memberships=rooms)

@@ -1,28 +1,23 @@
 """GET /ws: authenticate, open a session, answer client frames with one use-case call each.
 
 Only this handler reads its socket; everything sent goes through the session's outbox, so
-replies and events keep one order. Frames are answered one at a time, in the order received.
+replies and events keep one order. Frames are answered in the order received (ws_answers.py).
 """
 
 import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from chatd.application.frames import dumps, error_frame, message_json
 from chatd.application.session_rules import UNAUTHENTICATED
-from chatd.application.sessions import Session, Sessions
 from chatd.domain.errors import DomainError, NotAuthenticated, Unavailable
 from chatd.domain.model import User
-from chatd.interfaces.errors import as_domain_error, retry_after
-from chatd.interfaces.http import to_json
 from chatd.interfaces.keys import ACCOUNTS, OPEN_OUTBOX, SESSIONS, SETTINGS, WEBSOCKETS
-from chatd.interfaces.metrics import timed_handlers
-from chatd.interfaces.ws_frames import ClientFrame, FrameError, parse_frame
+from chatd.interfaces.ws_answers import FrameAnswers
+from chatd.interfaces.ws_frames import ClientFrame, parse_frame
 
 log = logging.getLogger(__name__)
 
@@ -118,78 +113,20 @@ async def _serve(
             log.exception("cannot open the session of user %s", user.id)
             await ws.close(code=INTERNAL_ERROR, message=b"try again later")
             return
+        answers = FrameAnswers(sessions, session)
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
-                    await _answer(sessions, session, msg.data)
+                    await answers.answer(msg.data)
                 elif msg.type is WSMsgType.BINARY:
                     await ws.close(code=UNSUPPORTED_DATA, message=b"text frames only")
                 if outbox.closed:
                     break
         finally:
+            await answers.drain()
             sessions.close(session)
     finally:
         outbox.stop()
-
-
-async def _answer(sessions: Sessions, session: Session, text: str) -> None:
-    ref = None
-    try:
-        frame = parse_frame(text)
-        ref = frame.ref
-        reply = await HANDLERS[frame.type](sessions, session, frame)
-        if reply is not None:
-            session.outbox.send(dumps({"type": "ack", "ref": ref, **reply}))
-    except Exception as exc:
-        if isinstance(exc, FrameError):
-            ref = exc.ref
-        error = as_domain_error(exc, context=f"a ws frame of user {session.user.id}")
-        session.outbox.send(error_frame(ref, error, retry_after=retry_after(error)))
-
-
-# Client frames: each is one use-case call; the reply (if any) becomes the `ack`.
-
-
-async def join_room(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
-    return {"room": to_json(await sessions.join(session, frame.room_id))}
-
-
-async def leave_room(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
-    await sessions.leave(session, frame.room_id)
-    return {}
-
-
-async def send_message(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
-    message = await sessions.send_message(
-        session, room_id=frame.room_id, body=frame.body, client_id=frame.client_id
-    )
-    return {"message": message_json(message)}
-
-
-async def typing(sessions: Sessions, session: Session, frame: ClientFrame) -> dict | None:
-    await sessions.typing(session, frame.room_id)
-    return {} if frame.ref is not None else None
-
-
-async def resume(sessions: Sessions, session: Session, frame: ClientFrame) -> None:
-    await sessions.resume(session, frame.positions, ref=frame.ref)
-
-
-async def auth(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
-    """A fresh access token for the open socket (its `resume`, if any, is not read)."""
-    await sessions.renew(session, frame.token)
-    return {}
-
-
-HANDLERS: dict[str, Callable[[Sessions, Session, ClientFrame], Awaitable[dict | None]]] = {
-    "auth": auth,
-    "join_room": join_room,
-    "leave_room": leave_room,
-    "send_message": send_message,
-    "typing": typing,
-    "resume": resume,
-}
-HANDLERS = timed_handlers(HANDLERS)  # chatd_ws_frame_duration_seconds, by frame type
 
 
 async def close_websockets(app: web.Application) -> None:
