@@ -4,6 +4,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from chatd.cluster import run_cluster
 from chatd.config import ConfigError, Settings
@@ -56,13 +58,25 @@ def main(argv: list[str] | None = None) -> int:
         settings.check_can_serve()
         if args.command == "cluster":
             return run_cluster(settings, workers=args.workers)
+        run = event_loop_runner(settings)
         with embedded_services(settings) as settings:
             if not args.no_migrate:
                 asyncio.run(migrate(settings.database_url, settings.sql_dir))
-            asyncio.run(serve(settings))
+            run(serve(settings))
         return 0
     except ConfigError as error:
         print(f"chatd: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C before the server was up, or a second one after
         return 130
+
+
+def event_loop_runner(settings: Settings) -> Callable[[Coroutine[Any, Any, None]], None]:
+    """asyncio.run, or uvloop's when CHATD_UVLOOP asks for it (the `fast` extra)."""
+    if not settings.uvloop:
+        return asyncio.run
+    try:
+        import uvloop
+    except ImportError:
+        raise ConfigError("CHATD_UVLOOP=1 needs uvloop: pip install -e '.[fast]'") from None
+    return uvloop.run

@@ -37,6 +37,7 @@ class Settings:
     join_rate: int = 30  # rooms one user may join per minute (0: no limit)
     bcrypt_rounds: int = 12
     ws_compression: bool = False
+    uvloop: bool = False  # serve on uvloop (the `fast` extra)
     ws_auth_timeout: float = 10.0  # seconds a new socket has to send its auth frame
     trusted_proxies: tuple[IpNetwork, ...] = ()  # whose X-Forwarded-For is believed
     log_format: str = "text"
@@ -73,6 +74,7 @@ class Settings:
             join_rate=_int(env, "CHATD_JOIN_RATE", default.join_rate, low=0),
             bcrypt_rounds=_int(env, "CHATD_BCRYPT_ROUNDS", default.bcrypt_rounds, low=4, high=31),
             ws_compression=env.get("CHATD_WS_COMPRESSION", "0").lower() in {"1", "true", "yes"},
+            uvloop=env.get("CHATD_UVLOOP", "0").lower() in {"1", "true", "yes"},
             data_dir=Path(env.get("CHATD_DATA_DIR", str(default.data_dir))),
             trusted_proxies=_networks(env.get("CHATD_TRUSTED_PROXIES", "")),
             log_format=_choice(env, "CHATD_LOG_FORMAT", LOG_FORMATS),

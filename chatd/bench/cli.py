@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-counts", type=_ints, help="idle sockets to measure memory at (default 0,500,1000)"
     )
     add("--procs", type=int, help="load generator processes (default 2)")
-    add("--uvloop", action="store_true", default=None, help="ceiling and peer on uvloop")
+    add("--uvloop", action="store_true", default=None, help="every server on uvloop")
     add("--p99-limit-ms", type=float, help="a step passes only under this p99 (default 250)")
     add("--lag-limit-ms", type=float, help="a sender this late: generator-limited (default 100)")
     add(

@@ -38,7 +38,7 @@ def plain_conns(workload: Workload) -> list[ConnSpec]:
 
 
 def chatd_env(
-    database_url: str, redis_url: str, workdir: Path, source: Path | None
+    database_url: str, redis_url: str, workdir: Path, source: Path | None, *, uvloop: bool
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATD_")}
     if source is not None:  # its chatd package, and so its sql/, come first
@@ -52,6 +52,7 @@ def chatd_env(
         "CHATD_LOGIN_RATE": "0",
         "CHATD_ACCESS_TTL": "7200",  # outlives any phase
         "CHATD_WS_COMPRESSION": "0",
+        "CHATD_UVLOOP": "1" if uvloop else "0",
         "CHATD_DATA_DIR": str(workdir / "chatd-data"),
     }
 
@@ -84,7 +85,7 @@ async def launch(
         database = f"bench_{secrets.token_hex(6)}"
         database_url = await create_database(services.database_url, database)
         try:
-            env = chatd_env(database_url, services.redis_url, workdir, chatd_source)
+            env = chatd_env(database_url, services.redis_url, workdir, chatd_source, uvloop=uvloop)
             await _migrate(env, log, workdir)
             argv = [*python, "chatd", "serve", "--port", str(port), "--no-migrate"]
             server = ServerProcess(argv, env=env, log=log, cwd=workdir)

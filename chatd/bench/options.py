@@ -52,7 +52,7 @@ class Options:
     memory_counts: tuple[int, ...] = (0, 500, 1000)  # idle sockets; () skips the memory check
     memory_settle_seconds: float = 1.0  # before each RSS reading
     procs: int = 2  # load generator processes
-    uvloop: bool = False  # run the ceiling and the peer on uvloop (match chatd's own choice)
+    uvloop: bool = False  # run every server on uvloop (chatd with CHATD_UVLOOP=1)
     body_bytes: int = 200
     p99_limit_ms: float = 250.0
     lag_limit_ms: float = 100.0  # a sender this late marks the step generator-limited

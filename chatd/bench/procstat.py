@@ -1,5 +1,6 @@
 """CPU time and memory of processes, read from /proc (Linux only)."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -98,9 +99,15 @@ def cpu_ticks(cpu: int) -> tuple[int, int]:
 
 
 def pin(pid: int, cpu: int) -> None:
-    """Move every thread of a process to one CPU (children forked later inherit it)."""
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        os.sched_setaffinity(int(task.name), {cpu})
+    """Move every thread of a process to one CPU (children forked later inherit it); a process
+    or thread that has ended meanwhile is left alone."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return
+    for task in tasks:
+        with contextlib.suppress(ProcessLookupError):
+            os.sched_setaffinity(int(task.name), {cpu})
 
 
 def two_cpus() -> bool:
