@@ -1,7 +1,7 @@
 // The message box: Enter sends, Shift+Enter breaks the line, a counter near the limit. The text
 // stays until the server has stored it: a refused message keeps its draft.
 import { api } from "./api.js";
-import { $, charCount, newClientId } from "./dom.js";
+import { $, charCount, newClientId, showCount } from "./dom.js";
 import { state } from "./state.js";
 import { clearError, showError } from "./notices.js";
 
@@ -50,15 +50,8 @@ export function focusComposer() {
 
 export function updateCounter() {
   const count = charCount(box().value);
-  const counter = $("body-counter");
-  counter.textContent =
-    count > BODY_LIMIT
-      ? `${count - BODY_LIMIT} over the limit`
-      : count >= COUNT_FROM
-        ? `${BODY_LIMIT - count} left`
-        : "";
-  counter.classList.toggle("over", count > BODY_LIMIT);
-  $("send").disabled = sending || count === 0 || count > BODY_LIMIT;
+  const over = showCount($("body-counter"), count, BODY_LIMIT, COUNT_FROM);
+  $("send").disabled = sending || count === 0 || over;
 }
 
 async function submit() {

@@ -16,6 +16,16 @@ export function charCount(text) {
   return [...text.trim()].length;
 }
 
+/** Shows the characters left near a limit, or how far over it the text is; true when over. */
+export function showCount(counter, count, limit, from) {
+  const over = count > limit;
+  counter.textContent = over
+    ? `${count - limit} over the limit`
+    : count >= from ? `${limit - count} left` : "";
+  counter.classList.toggle("over", over);
+  return over;
+}
+
 /** A random id for a message's client_id (crypto.randomUUID needs a secure context). */
 export function newClientId() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));

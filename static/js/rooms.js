@@ -2,7 +2,7 @@
 // the form that creates a room. The list is read again every few seconds while the tab is
 // visible, on reconnect and when the tab comes back, so that rooms made by others show up.
 import { api } from "./api.js";
-import { $, charCount, el } from "./dom.js";
+import { $, charCount, el, showCount } from "./dom.js";
 import { state, stillSignedIn } from "./state.js";
 
 export const NAME_LIMIT = 100;
@@ -93,13 +93,6 @@ export async function createRoom() {
 
 export function updateNameCounter() {
   const count = charCount($("new-room-name").value);
-  const counter = $("room-name-counter");
-  counter.textContent =
-    count > NAME_LIMIT
-      ? `${count - NAME_LIMIT} over the limit`
-      : count >= COUNT_NAME_FROM
-        ? `${NAME_LIMIT - count} left`
-        : "";
-  counter.classList.toggle("over", count > NAME_LIMIT);
-  $("new-room").querySelector("button").disabled = count === 0 || count > NAME_LIMIT;
+  const over = showCount($("room-name-counter"), count, NAME_LIMIT, COUNT_NAME_FROM);
+  $("new-room").querySelector("button").disabled = count === 0 || over;
 }
