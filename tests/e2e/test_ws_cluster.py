@@ -145,24 +145,28 @@ async def test_resume_after_a_disconnect_replays_then_goes_live(cluster):
     for n in range(50):
         await cluster.http_b.post(owner, room_id, f"missed {n}")
     poster = await cluster.connect(cluster.b, owner)
-    live_count, posting = 200, asyncio.Event()
+    posting, reconnected = asyncio.Event(), asyncio.Event()
 
-    async def post_live() -> None:
-        for n in range(live_count):
-            await poster.send({"type": "send_message", "room_id": room_id, "body": f"live {n}"})
-        acked = 0
-        while acked < live_count:
-            acked += (await poster.recv(60))["type"] == "ack"
-            if acked == 10:
+    async def post_live() -> int:
+        """Post one by one until 20 acks came after the reconnect: overlap by construction."""
+        sent = after_reconnect = 0
+        while after_reconnect < 20:
+            await poster.send({"type": "send_message", "room_id": room_id, "body": f"live {sent}"})
+            while (await poster.recv(60))["type"] != "ack":
+                pass
+            sent += 1
+            after_reconnect += reconnected.is_set()
+            if sent == 10:
                 posting.set()
+        return sent
 
     live = asyncio.create_task(post_live())
     await asyncio.wait_for(posting.wait(), 30)  # reconnect in the middle of the live posts
     again = await cluster.connect(cluster.a, reader, resume={room_id: last_seen})
-    assert not live.done(), "the replay and the live posts overlap"
+    reconnected.set()
+    live_count = await asyncio.wait_for(live, 60)
     final = last_seen + 50 + live_count
     got = await again.collect_messages(room_id, until_seq(final), within=60)
-    await asyncio.wait_for(live, 60)
     assert_gapless(got, last_seen + 1, final)
     assert [m["body"] for m in got[:50]] == [f"missed {n}" for n in range(50)]
     assert [m["body"] for m in got[50:]] == [f"live {n}" for n in range(live_count)]
