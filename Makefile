@@ -28,7 +28,7 @@ migrate: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/ruff check chatd tests
 	$(BIN)/ruff format --check chatd tests
-	.ci/ensure-chromium || echo 'make test: no chromium, so the browser tests will fail (see above)'
+	.ci/ensure-chromium || echo 'make test: no chromium, so the browser tests are skipped (see above)'
 	.ci/ensure-nginx
 	$(BIN)/python -m pytest
 
