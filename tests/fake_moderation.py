@@ -22,9 +22,8 @@ class FakeModerationRepo:
         if target.role == role:
             return target, None
         self.store.memberships[room_id][target_id] = Member(target.user, role, EPOCH)
-        name = target.user.username
-        changed = "is now a moderator" if role == "moderator" else "is no longer a moderator"
-        return replace(target, role=role), self._system(room_id, f"{name} {changed}")
+        note = permissions.role_note(target.user.username, role)
+        return replace(target, role=role), self._system(room_id, note)
 
     async def kick(self, *, room_id: int, actor_id: int, target_id: int) -> tuple[User, Message]:
         room, actor, target = await self._standings(room_id, actor_id, target_id)

@@ -104,6 +104,13 @@ def check_role_change(room: Room, actor: Standing, target: Standing | None, role
     return target
 
 
+def role_note(username: str, role: str) -> str:
+    """The system message of a role change."""
+    if role == "moderator":
+        return f"{username} is now a moderator"
+    return f"{username} is no longer a moderator"
+
+
 def check_invite(room: Room, actor: Standing, target: Standing | None) -> Standing:
     check_moderator(room, actor)
     if target is None:

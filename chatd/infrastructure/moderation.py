@@ -64,13 +64,9 @@ class PgModerationRepo:
                 target_id,
                 role,
             )
-            name = target.user.username
-            body = (
-                f"{name} is now a moderator"
-                if role == "moderator"
-                else f"{name} is no longer a moderator"
+            message = await _system(
+                conn, room_id, permissions.role_note(target.user.username, role)
             )
-            message = await _system(conn, room_id, body)
             return replace(target, role=role), message
 
     async def kick(self, *, room_id: int, actor_id: int, target_id: int) -> tuple[User, Message]:
