@@ -12,7 +12,9 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from chatd.application.auth import Accounts
+from chatd.application.direct import DirectMessages
 from chatd.application.messages import Messaging
+from chatd.application.moderation import Moderation
 from chatd.application.presence import Presence
 from chatd.application.realtime import Typing
 from chatd.application.rooms import Rooms
@@ -28,8 +30,10 @@ from chatd.infrastructure.counting import (
     Counts,
 )
 from chatd.infrastructure.db import create_pool
+from chatd.infrastructure.direct import PgDirectRoomRepo
 from chatd.infrastructure.fanout import Fanout
 from chatd.infrastructure.messages import PgMessageRepo
+from chatd.infrastructure.moderation import PgModerationRepo
 from chatd.infrastructure.outbox import Flusher, Outbox
 from chatd.infrastructure.presence import RedisPresence
 from chatd.infrastructure.rate_limits import RedisFailureLimiter, RedisRateLimiter
@@ -44,7 +48,9 @@ from chatd.interfaces.draining import add_draining, refuse_while_draining
 from chatd.interfaces.errors import error_middleware
 from chatd.interfaces.keys import (
     ACCOUNTS,
+    DIRECT,
     MESSAGING,
+    MODERATION,
     OPEN_OUTBOX,
     READINESS,
     ROOMS,
@@ -52,6 +58,7 @@ from chatd.interfaces.keys import (
     SETTINGS,
 )
 from chatd.interfaces.metrics import add_metrics_route, http_metrics
+from chatd.interfaces.moderation_routes import add_moderation_routes
 from chatd.interfaces.pages import add_page_routes
 from chatd.interfaces.request_context import identify_response, request_context
 from chatd.interfaces.room_routes import add_room_routes
@@ -91,6 +98,7 @@ def create_app(settings: Settings, **overrides: Any) -> web.Application:
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(settings.templates_dir))
     add_auth_routes(app)
     add_room_routes(app)
+    add_moderation_routes(app)
     add_ws_routes(app)
     add_page_routes(app, settings.static_dir)
     add_metrics_route(app)
@@ -166,6 +174,13 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
             creations=limit(settings.room_rate, ROOM_WINDOW_SECONDS, "room"),
             joins=limit(settings.join_rate, JOIN_WINDOW_SECONDS, "join"),
         )
+        app[DIRECT] = DirectMessages(
+            dms=PgDirectRoomRepo(pool),
+            users=users,
+            bus=events,
+            creations=limit(settings.room_rate, ROOM_WINDOW_SECONDS, "dm"),
+        )
+        app[MODERATION] = Moderation(moderation=PgModerationRepo(pool), bus=events)
         app[MESSAGING] = Messaging(
             messages=messages,
             rooms=rooms,

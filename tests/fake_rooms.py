@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from chatd.domain.errors import Forbidden, NotFound
-from chatd.domain.model import Member, Message, Room, User
-from tests.fakes import ALICE, EPOCH
+from chatd.domain.model import Member, Message, Room, Standing, User
+from chatd.domain.permissions import can_see, check_join
+from tests.fakes import ALICE, BOB, EPOCH
 
 
 def message(room_id: int, seq: int) -> Message:
@@ -23,15 +24,31 @@ class FakeRoomRepo:
         self.rooms: dict[int, Room] = {}
         self.memberships: dict[int, dict[int, Member]] = {}
         self.messages: list[Message] = []
+        self.users: dict[int, User] = {u.id: u for u in (ALICE, BOB)}  # the signed-up users
+        self.bans: dict[int, dict[int, tuple[User, User]]] = {}  # room: user: (user, by)
+        self.invitations: dict[int, dict[int, tuple[User, User]]] = {}  # room: user: (user, by)
         self.fail_writes = False
         self.membership_checks = 0
 
-    async def add(self, *, name: str, topic: str, owner: User) -> Room:
+    async def add(self, *, name: str, topic: str, owner: User, private: bool = False) -> Room:
         self._maybe_fail()
-        room = Room(len(self.rooms) + 1, name, topic, owner.id, EPOCH, member_count=1)
+        room = Room(len(self.rooms) + 1, name, topic, owner.id, EPOCH, 1, private=private)
         self.rooms[room.id] = room
         self.memberships[room.id] = {owner.id: Member(owner, "owner", EPOCH)}
+        self.users[owner.id] = owner
         return room
+
+    async def standing(self, room_id: int, user_id: int) -> Standing | None:
+        user = self.users.get(user_id)
+        if user is None:
+            return None
+        member = self.memberships.get(room_id, {}).get(user_id)
+        return Standing(
+            user,
+            member.role if member else None,
+            invited=user_id in self.invitations.get(room_id, {}),
+            banned=user_id in self.bans.get(room_id, {}),
+        )
 
     async def get(self, room_id: int) -> Room | None:
         room = self.rooms.get(room_id)
@@ -43,14 +60,26 @@ class FakeRoomRepo:
         self, *, viewer_id: int, limit: int, before_id: int | None
     ) -> list[tuple[Room, bool]]:
         ids = sorted((i for i in self.rooms if before_id is None or i < before_id), reverse=True)
-        return [(await self.get(i), viewer_id in self.memberships[i]) for i in ids[:limit]]
+        listed = [i for i in ids if await self._listed(i, viewer_id)]
+        return [(await self.get(i), viewer_id in self.memberships[i]) for i in listed[:limit]]
+
+    async def _listed(self, room_id: int, viewer_id: int) -> bool:
+        standing = await self.standing(room_id, viewer_id)
+        room = self.rooms[room_id]
+        return room.kind == "room" and standing is not None and can_see(room, standing)
 
     async def add_member(self, *, room_id: int, user: User) -> Message | None:
         self._maybe_fail()
-        if room_id not in self.rooms or user.id in self.memberships[room_id]:
+        if room_id not in self.rooms:
+            raise NotFound(f"there is no room {room_id}", code="room_not_found")
+        self.users.setdefault(user.id, user)
+        if user.id in self.memberships[room_id]:
             return None
-        role = "owner" if self.rooms[room_id].owner_id == user.id else "member"
+        room = self.rooms[room_id]
+        check_join(room, await self.standing(room_id, user.id))
+        role = "owner" if room.owner_id == user.id and room.kind == "room" else "member"
         self.memberships[room_id][user.id] = Member(user, role, EPOCH)
+        self.invitations.get(room_id, {}).pop(user.id, None)
         return self.store(room_id, "system", None, f"{user.username} joined", None)
 
     async def remove_member(self, *, room_id: int, user: User) -> Message | None:
@@ -73,6 +102,7 @@ class FakeRoomRepo:
     def enroll(self, room_id: int, user: User) -> None:
         """Make the user a member directly, as if it happened on another process."""
         self.memberships.setdefault(room_id, {})[user.id] = Member(user, "member", EPOCH)
+        self.users.setdefault(user.id, user)
 
     def expel(self, room_id: int, user: User) -> None:
         self.memberships.get(room_id, {}).pop(user.id, None)

@@ -2,7 +2,7 @@
 
 from chatd.application.ports import EventBus, MessageRepo, RateLimiter, RoomRepo
 from chatd.application.rooms import ensure_member
-from chatd.domain.errors import RateLimited
+from chatd.domain.errors import Forbidden, RateLimited
 from chatd.domain.events import MessagePosted
 from chatd.domain.model import Message, User
 from chatd.domain.rules import DEFAULT_PAGE, check_body, check_client_id, check_limit
@@ -28,9 +28,13 @@ class Messaging:
         if retry_after:
             raise RateLimited("too many messages; slow down", retry_after=retry_after)
         # Membership is checked by the store, in the same round trip as the insert.
-        message, created = await self._messages.add(
-            room_id=room_id, author=author, body=body, client_id=client_id
-        )
+        try:
+            message, created = await self._messages.add(
+                room_id=room_id, author=author, body=body, client_id=client_id
+            )
+        except Forbidden:
+            await ensure_member(self._rooms, room_id=room_id, user=author)  # 404 if hidden
+            raise
         if created:
             await self._bus.publish(MessagePosted(message))
         return message, created

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Protocol
 from chatd.domain.events import BusEvent, UserTyping
 from chatd.domain.model import (
     AccessGrant,
+    Ban,
     Credentials,
+    Invitation,
     Member,
     Message,
     RefreshGrant,
     Room,
     SpentToken,
+    Standing,
     User,
 )
 
@@ -121,23 +124,74 @@ class MembershipReader(Protocol):
 class RoomRepo(MembershipReader, Protocol):
     """Rooms and memberships. Each method is one transaction, committed when it returns."""
 
-    async def add(self, *, name: str, topic: str, owner: User) -> Room:
+    async def add(self, *, name: str, topic: str, owner: User, private: bool = False) -> Room:
         """Store the room with its owner as first member."""
 
     async def get(self, room_id: int) -> Room | None: ...
 
+    async def standing(self, room_id: int, user_id: int) -> Standing | None:
+        """The user's role, invitation and ban in the room; None if there is no such user."""
+
     async def list_page(
         self, *, viewer_id: int, limit: int, before_id: int | None
     ) -> list[tuple[Room, bool]]:
-        """Rooms newest first (id below before_id), each with whether the viewer is a member."""
+        """Rooms newest first (id below before_id) that the viewer may see (DMs never), each
+        with whether the viewer is a member."""
 
     async def add_member(self, *, room_id: int, user: User) -> Message | None:
-        """Make the user a member and post "<name> joined"; None, and no change, if already one."""
+        """Make the user a member and post "<name> joined", spending their invitation; None, and
+        no change, if already one. Refuses as permissions.check_join says, under the room's
+        lock; NotFound (room_not_found) for no room."""
 
     async def remove_member(self, *, room_id: int, user: User) -> Message | None:
         """End the membership and post "<name> left"; None, and no change, if not a member."""
 
     async def members(self, room_id: int) -> list[Member]: ...
+
+
+class DirectRoomRepo(Protocol):
+    async def find_dm(self, user_id: int, other_id: int) -> Room | None: ...
+
+    async def add_dm(self, *, creator: User, other: User) -> tuple[Room, bool]:
+        """The one DM room of the two users, both members, and whether this call created it;
+        of two concurrent calls for one pair, from any process, exactly one creates it."""
+
+
+class ModerationRepo(Protocol):
+    """Roles, kicks, bans and invitations. Each write is one transaction under the room row's
+    lock, refusing as chatd.domain.permissions says of the state it changes."""
+
+    async def set_role(
+        self, *, room_id: int, actor_id: int, target_id: int, role: str
+    ) -> tuple[Standing, Message | None]:
+        """The target with the role; the system message if it changed (None: it had it)."""
+
+    async def kick(self, *, room_id: int, actor_id: int, target_id: int) -> tuple[User, Message]:
+        """End the target's membership and post "<name> was kicked"."""
+
+    async def ban(
+        self, *, room_id: int, actor_id: int, target_id: int
+    ) -> tuple[Ban, Message | None, bool]:
+        """Ban the target (ending any membership and invitation) and post "<name> was banned":
+        the ban, the message (None if the ban was there already), whether they were a member."""
+
+    async def unban(self, *, room_id: int, actor_id: int, target_id: int) -> tuple[User, Message]:
+        """Lift the ban and post "<name> was unbanned"."""
+
+    async def bans(self, *, room_id: int, viewer_id: int) -> list[Ban]: ...
+
+    async def invite(
+        self, *, room_id: int, actor_id: int, target_id: int
+    ) -> tuple[Invitation, bool]:
+        """The target's invitation, and whether this call made it."""
+
+    async def invitations(self, *, room_id: int, viewer_id: int) -> list[Invitation]: ...
+
+    async def revoke(self, *, room_id: int, actor_id: int, target_id: int) -> None:
+        """Withdraw (a moderator) or decline (its user) an invitation."""
+
+    async def invitations_of(self, user_id: int) -> list[Invitation]:
+        """The user's pending invitations, newest first."""
 
 
 class MessageRepo(MessageReader, Protocol):

@@ -6,16 +6,26 @@ from chatd.application.ports import EventBus, PresenceReader, RateLimiter, RoomR
 from chatd.domain.errors import Forbidden, NotFound, RateLimited
 from chatd.domain.events import MemberJoined, MemberLeft, MessagePosted
 from chatd.domain.model import Member, Room, User
+from chatd.domain.permissions import can_see, check_leave, hidden
 from chatd.domain.rules import DEFAULT_PAGE, check_limit, check_room_name, check_topic
 
 
 async def ensure_member(rooms: RoomRepo, *, room_id: int, user: User) -> None:
-    """NotFound for an unknown room, Forbidden for a room the user is not in."""
+    """NotFound for an unknown room or one the user may not see (a private room, a DM),
+    Forbidden for a room the user sees but is not in."""
     if await rooms.is_member(room_id, user.id):
         return
-    if await rooms.get(room_id) is None:
-        raise NotFound(f"there is no room {room_id}", code="room_not_found")
+    await visible_room(rooms, room_id=room_id, viewer=user)
     raise Forbidden("only members of the room may do this", code="not_a_member")
+
+
+async def visible_room(rooms: RoomRepo, *, room_id: int, viewer: User) -> Room:
+    """The room, if the viewer may see it (permissions.can_see); else NotFound, as for none."""
+    room = await rooms.get(room_id)
+    standing = await rooms.standing(room_id, viewer.id) if room is not None else None
+    if room is None or standing is None or not can_see(room, standing):
+        raise hidden(room_id)
+    return room
 
 
 class Rooms:
@@ -34,11 +44,13 @@ class Rooms:
         self._creations = creations  # per user, across processes
         self._joins = joins  # per user, across processes: every join asked for counts
 
-    async def create(self, *, owner: User, name: str, topic: str | None = None) -> Room:
+    async def create(
+        self, *, owner: User, name: str, topic: str | None = None, private: bool = False
+    ) -> Room:
         name, topic = check_room_name(name), check_topic(topic or "")
         if retry_after := await self._creations.acquire(f"create_room:{owner.id}"):
             raise RateLimited("too many rooms created; try again later", retry_after=retry_after)
-        room = await self._rooms.add(name=name, topic=topic, owner=owner)
+        room = await self._rooms.add(name=name, topic=topic, owner=owner, private=private)
         # No system message, but the owner's open connections must start following the room.
         await self._bus.publish(MemberJoined(room_id=room.id, user=owner))
         return room
@@ -51,7 +63,10 @@ class Rooms:
             viewer_id=viewer.id, limit=check_limit(limit), before_id=before_id
         )
 
-    async def get(self, *, room_id: int) -> Room:
+    async def get(self, *, room_id: int, viewer: User | None = None) -> Room:
+        """With a viewer, a room they may not see is NotFound too (permissions.can_see)."""
+        if viewer is not None:
+            return await visible_room(self._rooms, room_id=room_id, viewer=viewer)
         room = await self._rooms.get(room_id)
         if room is None:
             raise NotFound(f"there is no room {room_id}", code="room_not_found")
@@ -61,7 +76,7 @@ class Rooms:
         """Idempotent: only the first join posts "<name> joined" and publishes events."""
         if retry_after := await self._joins.acquire(f"join_room:{user.id}"):
             raise RateLimited("too many rooms joined; try again later", retry_after=retry_after)
-        await self.get(room_id=room_id)
+        # The store judges the join (bans, invitations, DMs) under the room's lock.
         joined = await self._rooms.add_member(room_id=room_id, user=user)
         if joined is not None:
             await self._bus.publish(MemberJoined(room_id=room_id, user=user))
@@ -69,8 +84,8 @@ class Rooms:
         return await self.get(room_id=room_id)
 
     async def leave(self, *, room_id: int, user: User) -> None:
-        """Idempotent: leaving a room one is not in changes nothing."""
-        await self.get(room_id=room_id)
+        """Idempotent: leaving a room one is not in changes nothing. A DM cannot be left."""
+        check_leave(await self.get(room_id=room_id, viewer=user))
         left = await self._rooms.remove_member(room_id=room_id, user=user)
         if left is not None:
             await self._bus.publish(MessagePosted(left))

@@ -6,7 +6,8 @@ from enum import StrEnum
 from typing import Literal
 
 MessageKind = Literal["user", "system"]
-Role = Literal["owner", "member"]
+Role = Literal["owner", "moderator", "member"]
+RoomKind = Literal["room", "dm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,8 @@ class Room:
     owner_id: int
     created_at: datetime
     member_count: int
+    kind: RoomKind = "room"  # "dm": the direct-message room of two users
+    private: bool = False  # seen and joined only by members, the owner and those invited
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,4 +94,29 @@ class Message:
     author: User | None
     body: str
     client_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What one user is in one room, as the store says at that moment."""
+
+    user: User
+    role: Role | None  # None: not a member
+    invited: bool = False
+    banned: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    user: User
+    banned_by: User
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    room: Room
+    user: User
+    invited_by: User
     created_at: datetime

@@ -2,14 +2,25 @@
 
 import asyncpg
 
-from chatd.domain.model import Member, Message, Room, User
+from chatd.domain.errors import NotFound
+from chatd.domain.model import Member, Message, Room, Standing, User
+from chatd.domain.permissions import check_join
 from chatd.infrastructure.accounts import row_to_user
 from chatd.infrastructure.messages import LOCK_ROOM_SQL, NO_UPPER_BOUND, insert_message
 from chatd.infrastructure.outages import unavailable_on_outage
 
 ROOM_COLUMNS = """
-    r.id, r.name, r.topic, r.owner_id, r.created_at,
+    r.id, r.name, r.topic, r.owner_id, r.created_at, r.kind, r.private,
     (SELECT count(*) FROM memberships c WHERE c.room_id = r.id) AS member_count
+"""
+
+# What the viewer ($1) may see in a listing: public rooms, and the private ones they are a member
+# of, own or are invited to (chatd.domain.permissions.can_see); never a DM.
+LISTED_SQL = """
+    r.kind = 'room' AND (
+        NOT r.private OR r.owner_id = $1
+        OR EXISTS (SELECT 1 FROM memberships j WHERE j.room_id = r.id AND j.user_id = $1)
+        OR EXISTS (SELECT 1 FROM room_invitations i WHERE i.room_id = r.id AND i.user_id = $1))
 """
 
 
@@ -21,7 +32,43 @@ def row_to_room(row: asyncpg.Record) -> Room:
         owner_id=row["owner_id"],
         created_at=row["created_at"],
         member_count=row["member_count"],
+        kind=row["kind"],
+        private=row["private"],
     )
+
+
+STANDING_SQL = """
+    SELECT u.id, u.username, u.created_at, m.role,
+           EXISTS (SELECT 1 FROM room_invitations i WHERE i.room_id = $1 AND i.user_id = u.id)
+           AS invited,
+           EXISTS (SELECT 1 FROM room_bans b WHERE b.room_id = $1 AND b.user_id = u.id)
+           AS banned
+    FROM users u LEFT JOIN memberships m ON m.room_id = $1 AND m.user_id = u.id
+    WHERE u.id = $2
+"""
+
+
+async def standing(
+    conn: asyncpg.Connection | asyncpg.Pool, room_id: int, user_id: int
+) -> Standing | None:
+    """The user's role, invitation and ban in the room; None if there is no such user."""
+    row = await conn.fetchrow(STANDING_SQL, room_id, user_id)
+    if row is None:
+        return None
+    return Standing(
+        user=row_to_user(row), role=row["role"], invited=row["invited"], banned=row["banned"]
+    )
+
+
+async def lock_room(conn: asyncpg.Connection, room_id: int) -> Room:
+    """The room, its row locked until the transaction ends (every write that changes a room's
+    members or messages takes this lock first); NotFound if there is none."""
+    row = await conn.fetchrow(
+        f"SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.id = $1 FOR NO KEY UPDATE OF r", room_id
+    )
+    if row is None:
+        raise NotFound(f"there is no room {room_id}", code="room_not_found")
+    return row_to_room(row)
 
 
 @unavailable_on_outage
@@ -29,14 +76,16 @@ class PgRoomRepo:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def add(self, *, name: str, topic: str, owner: User) -> Room:
+    async def add(self, *, name: str, topic: str, owner: User, private: bool = False) -> Room:
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                "INSERT INTO rooms (name, topic, owner_id) VALUES ($1, $2, $3) "
-                "RETURNING id, name, topic, owner_id, created_at, 1 AS member_count",
+                "INSERT INTO rooms (name, topic, owner_id, private) VALUES ($1, $2, $3, $4) "
+                "RETURNING id, name, topic, owner_id, created_at, kind, private, "
+                "1 AS member_count",
                 name,
                 topic,
                 owner.id,
+                private,
             )
             await conn.execute(
                 "INSERT INTO memberships (room_id, user_id, role) VALUES ($1, $2, 'owner')",
@@ -51,6 +100,9 @@ class PgRoomRepo:
         )
         return row_to_room(row) if row else None
 
+    async def standing(self, room_id: int, user_id: int) -> Standing | None:
+        return await standing(self._pool, room_id, user_id)
+
     async def list_page(
         self, *, viewer_id: int, limit: int, before_id: int | None
     ) -> list[tuple[Room, bool]]:
@@ -60,7 +112,7 @@ class PgRoomRepo:
                    EXISTS (SELECT 1 FROM memberships j WHERE j.room_id = r.id AND j.user_id = $1)
                    AS joined
             FROM rooms r
-            WHERE r.id < $2
+            WHERE r.id < $2 AND {LISTED_SQL}
             ORDER BY r.id DESC
             LIMIT $3
             """,
@@ -72,19 +124,23 @@ class PgRoomRepo:
 
     async def add_member(self, *, room_id: int, user: User) -> Message | None:
         async with self._pool.acquire() as conn, conn.transaction():
-            owner_id = await conn.fetchval(LOCK_ROOM_SQL, room_id)
-            if owner_id is None:
-                return None
-            role = "owner" if owner_id == user.id else "member"
-            added = await conn.fetchval(
-                "INSERT INTO memberships (room_id, user_id, role) VALUES ($1, $2, $3) "
-                "ON CONFLICT DO NOTHING RETURNING true",
+            room = await lock_room(conn, room_id)
+            found = await standing(conn, room_id, user.id)
+            if found is None or found.role is not None:
+                return None  # no such user (it cannot be: they signed in) or a member already
+            check_join(room, found)
+            role = "owner" if room.owner_id == user.id and room.kind == "room" else "member"
+            await conn.execute(
+                "INSERT INTO memberships (room_id, user_id, role) VALUES ($1, $2, $3)",
                 room_id,
                 user.id,
                 role,
             )
-            if not added:
-                return None
+            await conn.execute(
+                "DELETE FROM room_invitations WHERE room_id = $1 AND user_id = $2",
+                room_id,
+                user.id,
+            )
             return await insert_message(
                 conn, room_id=room_id, kind="system", author=None, body=f"{user.username} joined"
             )

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from aiohttp import web
 
 from chatd.application.auth import Accounts
+from chatd.application.direct import DirectMessages
 from chatd.application.messages import Messaging
+from chatd.application.moderation import Moderation
 from chatd.application.ports import Outbox, Readiness
 from chatd.application.rooms import Rooms
 from chatd.application.sessions import Sessions
@@ -16,6 +18,8 @@ SETTINGS = web.AppKey("settings", Settings)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 ROOMS = web.AppKey("rooms", Rooms)
 MESSAGING = web.AppKey("messaging", Messaging)
+MODERATION = web.AppKey("moderation", Moderation)
+DIRECT = web.AppKey("direct", DirectMessages)
 SESSIONS = web.AppKey("sessions", Sessions)
 READINESS = web.AppKey("readiness", Readiness)
 # (socket, user_id, abort) -> a started Outbox writing to that socket

@@ -1,7 +1,10 @@
 """REST routes of rooms and their messages."""
 
+from typing import Any
+
 from aiohttp import web
 
+from chatd.domain.errors import InvalidInput
 from chatd.domain.rules import DEFAULT_PAGE
 from chatd.interfaces.http import (
     current_user,
@@ -22,8 +25,17 @@ async def create_room(request: web.Request) -> web.Response:
         owner=user,
         name=string_field(body, "name"),
         topic=string_field(body, "topic", required=False),
+        private=bool_field(body, "private"),
     )
     return json_response(room, status=201)
+
+
+def bool_field(body: dict[str, Any], name: str) -> bool:
+    """An optional boolean, false when absent or null."""
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise InvalidInput(f"'{name}' must be true or false", code="invalid_field")
+    return bool(value)
 
 
 async def list_rooms(request: web.Request) -> web.Response:
@@ -37,8 +49,9 @@ async def list_rooms(request: web.Request) -> web.Response:
 
 
 async def get_room(request: web.Request) -> web.Response:
-    await current_user(request)
-    return json_response(await request.app[ROOMS].get(room_id=path_id(request, "room_id")))
+    user = await current_user(request)
+    room = await request.app[ROOMS].get(room_id=path_id(request, "room_id"), viewer=user)
+    return json_response(room)
 
 
 async def join_room(request: web.Request) -> web.Response:

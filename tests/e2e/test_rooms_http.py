@@ -2,7 +2,7 @@
 
 import pytest
 
-ROOM_KEYS = {"id", "name", "topic", "owner_id", "created_at", "member_count"}
+ROOM_KEYS = {"id", "name", "topic", "owner_id", "created_at", "member_count", "kind", "private"}
 
 
 async def create_room(api, token: str, name: str = "general", **extra) -> dict:
