@@ -1,6 +1,9 @@
 """Steps a person takes on the bundled page, and what the tests read back from it."""
 
+import asyncio
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 from playwright.async_api import Page, WebSocket
@@ -82,3 +85,29 @@ def sent_frames(page: Page) -> list[dict[str, Any]]:
 
 def auth_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [frame for frame in frames if frame["type"] == "auth"]
+
+
+def received_frames(page: Page) -> list[dict[str, Any]]:
+    """Every frame the page receives on its WebSockets from now on (the list grows)."""
+    frames: list[dict[str, Any]] = []
+
+    def on_socket(socket: WebSocket) -> None:
+        socket.on("framereceived", lambda payload: frames.append(json.loads(payload)))
+
+    page.on("websocket", on_socket)
+    return frames
+
+
+def opened_sockets(page: Page) -> list[WebSocket]:
+    """Every WebSocket the page opens from now on (the list grows)."""
+    sockets: list[WebSocket] = []
+    page.on("websocket", sockets.append)
+    return sockets
+
+
+async def until(condition: Callable[[], bool], *, within: float, what: str) -> None:
+    """Wait for `condition` (checked every 0.1 s) to hold; fail saying `what` after `within` s."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {within} s: {what}"
+        await asyncio.sleep(0.1)
