@@ -118,9 +118,11 @@ $("logout").addEventListener("click", async () => {
   }
 });
 
+// The login ended elsewhere (logout, a replayed refresh token) or the refresh token expired:
+// the sign-in form says so until the person acts, for whoever comes back to the tab later.
 whenSessionEnds(() => {
   clearSession();
-  showError("auth-error", { code: "session_ended" });
+  showError("auth-error", { code: "session_ended" }, { keep: true });
 });
 
 // ---- rooms and messages --------------------------------------------------------------------

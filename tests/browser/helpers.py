@@ -101,7 +101,7 @@ def received_frames(page: Page) -> list[dict[str, Any]]:
 def opened_sockets(page: Page) -> list[WebSocket]:
     """Every WebSocket the page opens from now on (the list grows)."""
     sockets: list[WebSocket] = []
-    page.on("websocket", sockets.append)
+    page.on("websocket", lambda socket: sockets.append(socket))
     return sockets
 
 
