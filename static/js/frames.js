@@ -59,6 +59,9 @@ function ready(frame, refreshRooms) {
     else if (!room.joined && member.has(roomId)) joinedElsewhere(roomId, refreshRooms);
   }
   refreshRooms(); // and rooms made by others meanwhile
+  // Presence changed while the socket was down went unheard: read the open room's list again.
+  const room = state.rooms.get(state.current);
+  if (room && room.joined) loadMembers(state.current).catch(() => {});
 }
 
 async function joinedElsewhere(roomId, refreshRooms) {

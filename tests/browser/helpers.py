@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from playwright.async_api import Page, WebSocket
+from playwright.async_api import Page, WebSocket, WebSocketRoute
 
 PASSWORD = "correct horse"
 
@@ -111,3 +111,30 @@ async def until(condition: Callable[[], bool], *, within: float, what: str) -> N
     while not condition():
         assert time.monotonic() < deadline, f"not within {within} s: {what}"
         await asyncio.sleep(0.1)
+
+
+class Relay:
+    """The page's sockets pass through the test, which can speak to the page as the server."""
+
+    def __init__(self) -> None:
+        self.routes: list[WebSocketRoute] = []
+        self.sent: list[dict[str, Any]] = []  # what the page sent
+        self.withheld: set[str] = set()  # frame types the server sends that the page is not given
+
+    def handle(self, page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            self.sent.append(json.loads(message))
+            server_side.send(message)
+
+        def to_page(message: str | bytes) -> None:
+            if json.loads(message)["type"] not in self.withheld:
+                page_side.send(message)
+
+        page_side.on_message(to_server)
+        server_side.on_message(to_page)
+        self.routes.append(page_side)
+
+    def to_page(self, **frame: Any) -> None:
+        self.routes[-1].send(json.dumps(frame))

@@ -1,11 +1,14 @@
 """The room header's member list: an online dot per member kept live by presence frames, the
 owner marked, and at phone width a list that opens over the messages without sideways scroll."""
 
+import asyncio
+import time
+
 import pytest
 from playwright.async_api import Page
 
 from tests.browser.conftest import OpenPage
-from tests.browser.helpers import open_room, sign_in
+from tests.browser.helpers import Relay, open_room, sign_in, until
 from tests.support import Api
 
 pytestmark = pytest.mark.slow
@@ -69,6 +72,44 @@ async def test_dots_follow_presence_as_the_other_page_connects_and_closes(
     await alice.keyboard.press("Escape")
     await alice.wait_for_selector("#members", state="hidden")
     assert await alice.get_attribute("#members-toggle", "aria-expanded") == "false"
+
+
+async def until_offline(api: Api, token: str, room_id: int, user: int) -> None:
+    """Wait until the members route says `user` is offline."""
+    deadline = time.monotonic() + OFFLINE_WITHIN_MS / 1000
+    while True:
+        status, body = await api.call("GET", f"/api/rooms/{room_id}/members", token=token)
+        assert status == 200, body
+        if not any(m["user"]["id"] == user and m["online"] for m in body["members"]):
+            return
+        assert time.monotonic() < deadline, f"user {user} is still online"
+        await asyncio.sleep(0.2)
+
+
+async def test_presence_missed_while_disconnected_is_read_again_on_reconnect(
+    open_page: OpenPage, api: Api
+) -> None:
+    alice_token, bob_token = await api.user_token("alice"), await api.user_token("bob")
+    bob_id = await user_id(api, bob_token)
+    room_id = await api.create_room(alice_token, "general")
+    await api.join(bob_token, room_id)
+    alice, bob, relay = await open_page(), await open_page(), Relay()
+    await alice.route_web_socket("**/ws", relay.handle)
+    await sign_in(alice, "alice")
+    await open_room(alice, room_id)
+    await sign_in(bob, "bob")
+    await alice.wait_for_selector(member(bob_id, online=True), state="attached")
+
+    relay.withheld.add("presence")  # from now on alice's page hears no presence (a bad link)
+    await bob.close()
+    await until_offline(api, alice_token, room_id, bob_id)
+    assert await alice.locator(member(bob_id, online=True)).count() == 1  # not heard
+
+    relay.withheld.clear()
+    await relay.routes[-1].close(code=1012, reason="dropped")  # the page reconnects
+    await until(lambda: len(relay.routes) == 2, within=30, what="alice's page reconnects")
+    await alice.wait_for_selector(member(bob_id, online=False), state="attached")
+    assert await alice.text_content("#members-toggle .online-count") == "1 online"
 
 
 async def test_at_phone_width_the_list_opens_over_the_room_without_sideways_scroll(

@@ -2,39 +2,23 @@
 `read`, or anything else) are ignored quietly; a stream position among them moves the room's
 resume position only when it is the next one, and a `read` marker never does."""
 
-import json
-from typing import Any
-
 import pytest
-from playwright.async_api import Page, WebSocketRoute
+from playwright.async_api import Page
 
-from tests.browser.helpers import create_room, send, shown_bodies, sign_up, until, until_connected
+from tests.browser.helpers import (
+    Relay,
+    create_room,
+    send,
+    shown_bodies,
+    sign_up,
+    until,
+    until_connected,
+)
 
 pytestmark = pytest.mark.slow
 
 EDITED_AT = "2026-11-29T12:00:01+00:00"
 BOB = {"id": 999_999, "username": "bob", "created_at": "2026-11-29T12:00:00+00:00"}
-
-
-class Relay:
-    """The page's sockets pass through the test, which can speak to the page as the server."""
-
-    def __init__(self) -> None:
-        self.routes: list[WebSocketRoute] = []
-        self.sent: list[dict[str, Any]] = []  # what the page sent
-
-    def handle(self, page_side: WebSocketRoute) -> None:
-        server_side = page_side.connect_to_server()  # server -> page is passed on by default
-
-        def to_server(message: str | bytes) -> None:
-            self.sent.append(json.loads(message))
-            server_side.send(message)
-
-        page_side.on_message(to_server)
-        self.routes.append(page_side)
-
-    def to_page(self, **frame: Any) -> None:
-        self.routes[-1].send(json.dumps(frame))
 
 
 async def test_unknown_frames_are_ignored_and_only_the_next_seq_is_a_position(
