@@ -22,8 +22,8 @@ from tests.support import Api
 
 pytestmark = pytest.mark.slow
 
-ACCESS_TTL = 6  # seconds; the page renews with a quarter of the (whole-second) life left
-RENEWALS = 4  # about 15 s: two and a half lifetimes of an access token
+ACCESS_TTL = 6  # seconds; the page renews half way through the (whole-second) life: every 2.5 s
+RENEWALS = 6  # about 15 s: two and a half lifetimes of an access token
 
 
 @pytest.fixture
