@@ -30,8 +30,10 @@ export async function loadMembers(roomId) {
   renderMembers();
 }
 
-/** `presence {room_id, user, online}`: a member's first connection opened or last one closed. */
-// Presence is the user's, whichever room the frame came through.
+/**
+ * `presence {room_id, user, online}`: someone's first connection opened or last one closed.
+ * Presence is the user's, whichever room the frame came through.
+ */
 export function presenceChanged({ user, online }) {
   if (loads > 0) heard.set(user.id, online);
   const member = members.find((one) => one.user.id === user.id);
