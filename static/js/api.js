@@ -27,8 +27,23 @@ export function refreshToken() {
 }
 
 export function setTokens(pair) {
-  tokens = pair;
-  saved.setTokens(pair);
+  // When the pair came: `expires_in` counts from then (kept across a reload, in this tab's clock).
+  tokens = pair && { ...pair, received_at: pair.received_at ?? Date.now() };
+  saved.setTokens(tokens);
+}
+
+/**
+ * When the access token should be renewed (ms since the epoch): 60 s before it expires, or half
+ * way through its life if that is later (short lifetimes: a slow machine still has time). The
+ * server's expiry is in whole seconds and may be up to 1 s earlier than `expires_in` says, so
+ * that second is not counted as life.
+ */
+export function renewalTime() {
+  if (!tokens || !Number.isFinite(tokens.expires_in) || !Number.isFinite(tokens.received_at)) {
+    return Date.now(); // a pair of unknown age: renew now
+  }
+  const life = Math.max(0, tokens.expires_in - 1) * 1000;
+  return tokens.received_at + Math.max(life / 2, life - 60000);
 }
 
 /** `callback` runs when the server refuses to renew the session (logged out elsewhere, reuse). */

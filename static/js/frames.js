@@ -1,8 +1,9 @@
 // What the page does with each server frame of the live connection.
-import { state } from "./state.js";
+import { advancePosition, state } from "./state.js";
 import { showError } from "./notices.js";
 import { membershipChanged, renderRooms } from "./rooms.js";
-import { loadMembers, openRoom, receive, renderHeader, roomLeft } from "./room_view.js";
+import { openRoom, receive, renderHeader, roomLeft } from "./room_view.js";
+import { loadMembers, presenceChanged } from "./members.js";
 import { someoneTyping, stoppedTyping } from "./typing.js";
 
 export function onFrame(frame, { refreshRooms }) {
@@ -20,6 +21,8 @@ export function onFrame(frame, { refreshRooms }) {
       if (frame.user.id !== state.user.id) return membersChanged(frame.room_id, -1);
       if (state.rooms.get(frame.room_id)?.joined) roomLeft(frame.room_id);
       return;
+    case "presence":
+      return presenceChanged(frame);
     case "typing":
       if (frame.room_id !== state.current || frame.user.id === state.user.id) return;
       return someoneTyping(frame.user.username);
@@ -33,6 +36,15 @@ export function onFrame(frame, { refreshRooms }) {
       // a typing notice that raced a leave.
       if (frame.ref !== "auth" && frame.ref !== "typing") showError("chat-error", frame);
       return;
+    case "read": // another tab's read marker: its seq is not a position of the stream
+      return;
+    default:
+      // A frame this page does not know yet (`message_edited`, `message_deleted`…) is ignored,
+      // but when it is a position of a room's stream it moves the resume position past it, if
+      // it is the next one: a resume then neither replays it nor skips a message before it.
+      if (Number.isInteger(frame.room_id) && Number.isInteger(frame.seq)) {
+        advancePosition(frame.room_id, frame.seq);
+      }
   }
 }
 
@@ -47,6 +59,9 @@ function ready(frame, refreshRooms) {
     else if (!room.joined && member.has(roomId)) joinedElsewhere(roomId, refreshRooms);
   }
   refreshRooms(); // and rooms made by others meanwhile
+  // Presence changed while the socket was down went unheard: read the open room's list again.
+  const room = state.rooms.get(state.current);
+  if (room && room.joined) loadMembers(state.current).catch(() => {});
 }
 
 async function joinedElsewhere(roomId, refreshRooms) {

@@ -1,6 +1,6 @@
 // The bundled chatd page: REST for accounts, rooms and history; one WebSocket for live events.
 import {
-  accessToken, api, refreshToken, refreshTokens, setTokens, whenSessionEnds,
+  accessToken, api, refreshToken, refreshTokens, renewalTime, setTokens, whenSessionEnds,
 } from "./api.js";
 import { $ } from "./dom.js";
 import { saved } from "./store.js";
@@ -13,11 +13,13 @@ import { resetTimeline, watchScrolling } from "./timeline.js";
 import { clearTyping } from "./typing.js";
 import { onFrame } from "./frames.js";
 import {
-  closeRoom, joinCurrent, leaveCurrent, loadOlder, openRoom, receive, showMembers,
+  closeRoom, joinCurrent, leaveCurrent, loadOlder, openRoom, receive,
 } from "./room_view.js";
+import { forgetMembers, initMembers } from "./members.js";
 
 const live = new LiveConnection({
   token: accessToken,
+  renewalTime,
   positions: () => Object.fromEntries(state.positions),
   renew: refreshTokens,
   onFrame: (frame) => onFrame(frame, { refreshRooms }),
@@ -94,7 +96,7 @@ function clearSession() {
   clearTyping();
   renderRooms();
   closeRoom();
-  $("members").replaceChildren();
+  forgetMembers();
   $("new-room-name").value = "";
   for (const id of ["chat-error", "auth-error"]) clearError(id);
   $("whoami").textContent = "";
@@ -116,9 +118,11 @@ $("logout").addEventListener("click", async () => {
   }
 });
 
+// The login ended elsewhere (logout, a replayed refresh token) or the refresh token expired:
+// the sign-in form says so until the person acts, for whoever comes back to the tab later.
 whenSessionEnds(() => {
   clearSession();
-  showError("auth-error", { code: "session_ended" });
+  showError("auth-error", { code: "session_ended" }, { keep: true });
 });
 
 // ---- rooms and messages --------------------------------------------------------------------
@@ -144,7 +148,7 @@ $("join").addEventListener("click", () =>
 );
 $("leave").addEventListener("click", () => guarded("chat-error", leaveCurrent));
 $("older").addEventListener("click", () => guarded("chat-error", loadOlder));
-$("members-toggle").addEventListener("click", () => showMembers($("members").hidden));
+initMembers();
 
 $("rooms-toggle").addEventListener("click", () => {
   const open = document.body.classList.toggle("rooms-open");

@@ -30,11 +30,12 @@ export function inWords(error) {
   return text.charAt(0).toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
 }
 
-export function showError(where, error) {
+/** Show `error` in words at `where`; it clears itself after a while unless `keep` is set. */
+export function showError(where, error, { keep = false } = {}) {
   const target = $(where);
   target.textContent = inWords(error);
   clearTimeout(timers.get(where));
-  timers.set(where, setTimeout(() => clearError(where), CLEAR_AFTER_MS));
+  if (!keep) timers.set(where, setTimeout(() => clearError(where), CLEAR_AFTER_MS));
 }
 
 export function clearError(where) {

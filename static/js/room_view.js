@@ -2,13 +2,14 @@
 // Live messages can arrive before, during or after a history page: the timeline orders them by
 // seq, and any hole between what is shown is read from the server.
 import { api } from "./api.js";
-import { $, el } from "./dom.js";
+import { $ } from "./dom.js";
 import { saved } from "./store.js";
 import { forgetRoom, notePosition, state, stillSignedIn } from "./state.js";
 import { addMessages, loadedSeqs, resetTimeline } from "./timeline.js";
 import { membershipChanged, renderRooms } from "./rooms.js";
 import { showComposer } from "./composer.js";
 import { clearTyping } from "./typing.js";
+import { loadMembers, renderMembers } from "./members.js";
 
 const PAGE = 50;
 
@@ -43,10 +44,7 @@ export function renderHeader() {
   $("room-topic").textContent = room ? room.topic : "";
   $("join").hidden = !room || room.joined;
   $("leave").hidden = !room || !room.joined;
-  const toggle = $("members-toggle");
-  toggle.hidden = !room || !room.joined;
-  if (room) toggle.textContent = `${room.member_count} member${room.member_count === 1 ? "" : "s"}`;
-  if (!room || !room.joined) showMembers(false);
+  renderMembers();
   $("room-hint").textContent = !room
     ? "Choose a room from the list, or create one."
     : room.joined
@@ -126,29 +124,4 @@ export function roomLeft(roomId) {
   forgetRoom(roomId);
   if (state.current === roomId) openRoom(roomId);
   else renderRooms();
-}
-
-// ---- members -------------------------------------------------------------------------------
-
-export async function loadMembers(roomId) {
-  const epoch = state.epoch;
-  const { members } = await api("GET", `/api/rooms/${roomId}/members`);
-  if (!stillSignedIn(epoch) || state.current !== roomId) return;
-  const room = state.rooms.get(roomId);
-  if (room) room.member_count = members.length;
-  $("members").replaceChildren(...members.map(memberItem));
-  renderHeader();
-}
-
-function memberItem(member) {
-  const item = el("li", { attrs: { "data-user-id": member.user.id } }, [
-    el("span", { className: "name", text: member.user.username }),
-  ]);
-  if (member.role !== "member") item.append(el("span", { className: "role", text: member.role }));
-  return item;
-}
-
-export function showMembers(open) {
-  $("members").hidden = !open;
-  $("members-toggle").setAttribute("aria-expanded", String(open));
 }

@@ -30,6 +30,14 @@ export function notePosition(roomId, seq) {
   state.positions.set(roomId, Math.max(state.positions.get(roomId) ?? 0, seq));
 }
 
+/** A stream position that is not a message: taken only when it is the next one after `seq - 1`. */
+export function advancePosition(roomId, seq) {
+  const room = state.rooms.get(roomId);
+  if (room && room.joined && state.positions.get(roomId) === seq - 1) {
+    state.positions.set(roomId, seq);
+  }
+}
+
 export function forgetRoom(roomId) {
   state.positions.delete(roomId);
   state.unread.delete(roomId);

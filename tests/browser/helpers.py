@@ -1,9 +1,12 @@
 """Steps a person takes on the bundled page, and what the tests read back from it."""
 
+import asyncio
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
-from playwright.async_api import Page, WebSocket
+from playwright.async_api import Page, WebSocket, WebSocketRoute
 
 PASSWORD = "correct horse"
 
@@ -82,3 +85,56 @@ def sent_frames(page: Page) -> list[dict[str, Any]]:
 
 def auth_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [frame for frame in frames if frame["type"] == "auth"]
+
+
+def received_frames(page: Page) -> list[dict[str, Any]]:
+    """Every frame the page receives on its WebSockets from now on (the list grows)."""
+    frames: list[dict[str, Any]] = []
+
+    def on_socket(socket: WebSocket) -> None:
+        socket.on("framereceived", lambda payload: frames.append(json.loads(payload)))
+
+    page.on("websocket", on_socket)
+    return frames
+
+
+def opened_sockets(page: Page) -> list[WebSocket]:
+    """Every WebSocket the page opens from now on (the list grows)."""
+    sockets: list[WebSocket] = []
+    page.on("websocket", lambda socket: sockets.append(socket))
+    return sockets
+
+
+async def until(condition: Callable[[], bool], *, within: float, what: str) -> None:
+    """Wait for `condition` (checked every 0.1 s) to hold; fail saying `what` after `within` s."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {within} s: {what}"
+        await asyncio.sleep(0.1)
+
+
+class Relay:
+    """The page's sockets pass through the test, which can speak to the page as the server."""
+
+    def __init__(self) -> None:
+        self.routes: list[WebSocketRoute] = []
+        self.sent: list[dict[str, Any]] = []  # what the page sent
+        self.withheld: set[str] = set()  # frame types the server sends that the page is not given
+
+    def handle(self, page_side: WebSocketRoute) -> None:
+        server_side = page_side.connect_to_server()
+
+        def to_server(message: str | bytes) -> None:
+            self.sent.append(json.loads(message))
+            server_side.send(message)
+
+        def to_page(message: str | bytes) -> None:
+            if json.loads(message)["type"] not in self.withheld:
+                page_side.send(message)
+
+        page_side.on_message(to_server)
+        server_side.on_message(to_page)
+        self.routes.append(page_side)
+
+    def to_page(self, **frame: Any) -> None:
+        self.routes[-1].send(json.dumps(frame))

@@ -31,7 +31,7 @@ async def test_two_people_chat_both_ways_live(open_page: OpenPage) -> None:
     assert await bob.text_content("#room-title") == "general"
 
     # alice's header followed bob's join live: the member count and the list.
-    await alice.wait_for_selector("#members-toggle:text-is('2 members')")
+    await alice.wait_for_selector("#members-toggle .members-count:text-is('2 members')")
     await alice.click("#members-toggle")
     members = await alice.eval_on_selector_all(
         "#members li",

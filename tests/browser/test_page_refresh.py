@@ -31,7 +31,17 @@ def server_url(short_lived_api: Api) -> str:
 async def page(open_page: OpenPage, page_watch: PageWatch) -> Page:
     # The browser logs every 401 it gets; here they are the scenario.
     page_watch.expect(r"status of 401 \(Unauthorized\)")
-    return await open_page()
+    page = await open_page()
+    await page.clock.install()
+    return page
+
+
+async def signed_up_and_frozen(page: Page) -> None:
+    """Sign up, then stop the page's timers: its socket no longer renews the access token
+    before it expires (nor reconnects after the 4401), so the tests' REST calls meet it expired."""
+    await sign_up(page, "alice")
+    await page.clock.pause_at(await page.evaluate("Date.now() + 1"))
+    await page.evaluate(SETTLED)
 
 
 async def page_tokens(page: Page) -> dict | None:
@@ -81,6 +91,13 @@ TWO_CALLS = """async () => {
 }"""
 
 
+# Wait for a refresh on its way, if any (a renewal that began before the clock was paused).
+SETTLED = """async () => {
+    const { refreshTokens } = await import("/static/js/api.js");
+    await refreshTokens("no such token");
+}"""
+
+
 TOKENS_REPLACED = """(old) => {
     const tokens = JSON.parse(sessionStorage.getItem("chatd.tokens"));
     return !tokens || tokens.access_token !== old;
@@ -101,7 +118,7 @@ async def assert_still_signed_in(page: Page, api: Api, expired: dict) -> None:
 
 
 async def test_calls_refused_together_share_one_refresh(page: Page, short_lived_api: Api) -> None:
-    await sign_up(page, "alice")
+    await signed_up_and_frozen(page)
     expired = await page_tokens(page)
     assert expired is not None
     await until_expired(short_lived_api, expired["access_token"])
@@ -118,7 +135,7 @@ async def test_calls_refused_together_share_one_refresh(page: Page, short_lived_
 async def test_a_call_refused_after_the_refresh_retries_with_the_new_token(
     page: Page, short_lived_api: Api
 ) -> None:
-    await sign_up(page, "alice")
+    await signed_up_and_frozen(page)
     expired = await page_tokens(page)
     assert expired is not None
     await until_expired(short_lived_api, expired["access_token"])

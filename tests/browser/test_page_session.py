@@ -13,10 +13,13 @@ from tests.browser.helpers import (
     PASSWORD,
     auth_frames,
     create_room,
+    opened_sockets,
+    received_frames,
     send,
     sent_frames,
     shown_bodies,
     sign_up,
+    until,
     until_connected,
     until_shown,
 )
@@ -101,6 +104,49 @@ async def test_a_room_left_is_not_resumed_after_a_reconnect(page: Page, api: Api
     assert str(left) not in auth["resume"]
     assert auth["resume"] == {str(kept): 1}
     assert await page.text_content("#chat-error") == ""
+
+
+async def test_a_login_ended_elsewhere_takes_the_page_to_the_sign_in_form(
+    page: Page, api: Api, page_watch: PageWatch
+) -> None:
+    page_watch.expect(r"status of 401 \(Unauthorized\)")  # the refresh of the ended login
+    await page.clock.install()
+    sockets, received = opened_sockets(page), received_frames(page)
+    await sign_up(page, "alice")
+
+    # Another login of alice logs out: every socket of alice closes (4401). This tab's login
+    # still stands: it refreshes and reconnects by itself.
+    other = await api.login("alice")
+    status, _ = await api.call(
+        "POST", "/api/auth/logout", json={"refresh_token": other["refresh_token"]}
+    )
+    assert status == 204
+    await until(lambda: len(sockets) == 2, within=30, what="a new socket after the 4401")
+    await until_connected(page)
+    await until(
+        lambda: [frame["type"] for frame in received].count("ready") == 2,
+        within=30,
+        what="the new socket is ready",
+    )
+    assert await page.text_content("#whoami") == "alice"
+
+    # Now this tab's own login is logged out (as another tab holding a copy of its tokens
+    # would): its refresh is refused, and the page says so on the sign-in form.
+    tokens = await page.evaluate("JSON.parse(sessionStorage.getItem('chatd.tokens'))")
+    status, _ = await api.call(
+        "POST", "/api/auth/logout", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert status == 204
+    await page.wait_for_selector("#auth-view", state="visible")
+    await page.wait_for_selector(
+        "#auth-error:text-is('Your session has ended. Please sign in again.')"
+    )
+    assert await page.is_hidden("#chat-view")
+    assert await page.is_hidden("#status")
+    assert await page.evaluate("sessionStorage.length") == 0
+    assert len(sockets) == 2  # no reconnect with the ended login
+    await page.clock.run_for(60_000)  # the message stays for whoever comes back to the tab
+    assert await page.text_content("#auth-error") == "Your session has ended. Please sign in again."
 
 
 async def test_enter_in_the_form_does_what_the_form_says(page: Page, page_watch: PageWatch) -> None:

@@ -52,6 +52,7 @@ async def test_screenshot_of_two_people_chatting(
         await until_shown(bob, seq)
     await bob.fill("#body", "Sure, ")  # bob starts to answer: alice sees him typing
     await alice.wait_for_selector("#typing:has-text('bob is typing')")
+    await alice.wait_for_selector("#members-toggle .online-count:text-is('2 online')")
 
     target = Path(os.environ.get("CHATD_SCREENSHOT") or tmp_path / "screenshot.png")
     png = await alice.screenshot(path=target)  # also written to `target`
