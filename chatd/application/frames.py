@@ -2,6 +2,7 @@
 every socket receives; REST encodes users and messages with the same functions."""
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from chatd.domain.errors import DomainError
@@ -37,9 +38,25 @@ def message_json(message: Message) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=4096)
+def message_text(message: Message) -> str:
+    """A message's JSON, encoded once for its live frame and again for the sender's ack only
+    when it has left this small cache (a sender's ack follows the publish closely)."""
+    return dumps(message_json(message))
+
+
 def message_frame(message: Message) -> str:
     kind = "new_message" if message.kind == "user" else "system_message"
-    return dumps({"type": kind, "message": message_json(message)})
+    return f'{{"type":"{kind}","message":{message_text(message)}}}'
+
+
+def ack_frame(ref: Any, fields: dict[str, Any]) -> str:
+    return dumps({"type": "ack", "ref": ref, **fields})
+
+
+def message_ack(ref: Any, message: Message) -> str:
+    """The `ack` of a stored message, its JSON reused from the live frame's encoding."""
+    return f'{{"type":"ack","ref":{dumps(ref)},"message":{message_text(message)}}}'
 
 
 def event_frame(event: RoomEvent) -> str:

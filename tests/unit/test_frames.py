@@ -2,7 +2,7 @@
 
 import json
 
-from chatd.application.frames import event_frame
+from chatd.application.frames import event_frame, message_ack, message_text
 from chatd.domain.events import (
     MemberJoined,
     MemberLeft,
@@ -81,3 +81,13 @@ def test_a_revocation_goes_to_the_user_with_its_reason():
     envelope = read_payload(bus_payload(event))
     assert (envelope.type, envelope.user_id, envelope.text) == ("sessions_revoked", 7, "logged out")
     assert channels_of(event) == [user_channel(7)]
+
+
+def test_the_ack_carries_the_live_frames_encoding_of_the_message():
+    posted = message(3, 7)
+    live = event_frame(MessagePosted(posted))
+    ack = message_ack("r1", posted)
+    assert json.loads(ack) == {"type": "ack", "ref": "r1", "message": json.loads(live)["message"]}
+    # One encoding serves both: the same text, not an equal one made again.
+    assert message_text(posted) is message_text(posted)
+    assert live.endswith(f"{message_text(posted)}}}")
