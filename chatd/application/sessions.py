@@ -20,6 +20,7 @@ from chatd.application.frames import error_frame, ready_frame, resumed_frame, re
 from chatd.application.messages import Messaging
 from chatd.application.ports import Clock, MembershipReader, MessageReader, Outbox, RoomStreams
 from chatd.application.presence import Presence
+from chatd.application.reading import ReadMarkers
 from chatd.application.realtime import Typing
 from chatd.application.replay import REPLAY_PAGE, RESYNC_LIMIT, replay
 from chatd.application.rooms import Rooms
@@ -43,6 +44,7 @@ class Sessions:
         accounts: Accounts,
         presence: Presence,
         clock: Clock,
+        reading: ReadMarkers | None = None,
         resync_limit: int = RESYNC_LIMIT,
         replay_page: int = REPLAY_PAGE,
     ) -> None:
@@ -55,6 +57,7 @@ class Sessions:
         self._accounts = accounts
         self._presence = presence
         self._clock = clock
+        self._reading = reading
         self._resync_limit = resync_limit
         self._replay_page = replay_page
         self._by_user: dict[int, set[Session]] = {}
@@ -127,6 +130,17 @@ class Sessions:
 
     async def typing(self, session: Session, room_id: int) -> bool:
         return await self._typing.typing(room_id=room_id, user=session.user)
+
+    async def mark_read(self, session: Session, *, room_id: int, seq: int) -> int:
+        """As POST /api/rooms/{id}/read: the user's marker in the room now."""
+        if self._reading is None:
+            raise RuntimeError("Sessions built without read markers")
+        return await self._reading.mark_read(room_id=room_id, user=session.user, seq=seq)
+
+    def tell_user(self, user_id: int, frame: str) -> None:
+        """A frame for every connection of the user here (the bus's word: a read marker)."""
+        for session in self._by_user.get(user_id, ()):
+            session.outbox.send(frame)
 
     async def resume(self, session: Session, positions: dict[int, int], *, ref: Any) -> None:
         """The messages after each position this connection has not been sent, then `resumed`."""

@@ -6,9 +6,12 @@ from collections.abc import Callable
 from aiohttp import web
 
 from chatd.application.auth import Accounts
+from chatd.application.message_changes import MessageChanges
 from chatd.application.messages import Messaging
 from chatd.application.ports import Outbox, Readiness
+from chatd.application.reading import ReadMarkers
 from chatd.application.rooms import Rooms
+from chatd.application.search import Search
 from chatd.application.sessions import Sessions
 from chatd.config import Settings
 
@@ -17,6 +20,9 @@ ACCOUNTS = web.AppKey("accounts", Accounts)
 ROOMS = web.AppKey("rooms", Rooms)
 MESSAGING = web.AppKey("messaging", Messaging)
 SESSIONS = web.AppKey("sessions", Sessions)
+MESSAGE_CHANGES = web.AppKey("message_changes", MessageChanges)
+READ_MARKERS = web.AppKey("read_markers", ReadMarkers)
+SEARCH = web.AppKey("search", Search)
 READINESS = web.AppKey("readiness", Readiness)
 # (socket, user_id, abort) -> a started Outbox writing to that socket
 OPEN_OUTBOX = web.AppKey("open_outbox", Callable[..., Outbox])

@@ -88,6 +88,11 @@ async def resume(sessions: Sessions, session: Session, frame: ClientFrame) -> No
     await sessions.resume(session, frame.positions, ref=frame.ref)
 
 
+async def read(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
+    seq = await sessions.mark_read(session, room_id=frame.room_id, seq=frame.seq)
+    return {"room_id": frame.room_id, "seq": seq}
+
+
 async def auth(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
     """A fresh access token for the open socket (its `resume`, if any, is not read)."""
     await sessions.renew(session, frame.token)
@@ -101,5 +106,6 @@ HANDLERS: dict[str, Callable[[Sessions, Session, ClientFrame], Awaitable[dict | 
     "send_message": send_message,
     "typing": typing,
     "resume": resume,
+    "read": read,
 }
 HANDLERS = timed_handlers(HANDLERS)  # chatd_ws_frame_duration_seconds, by frame type
