@@ -2,7 +2,7 @@
 import { state } from "./state.js";
 import { showError } from "./notices.js";
 import { membershipChanged, renderRooms } from "./rooms.js";
-import { loadMembers, openRoom, receive, renderHeader, roomLeft } from "./room_view.js";
+import { changed, loadMembers, openRoom, receive, renderHeader, roomLeft } from "./room_view.js";
 import { someoneTyping, stoppedTyping } from "./typing.js";
 
 export function onFrame(frame, { refreshRooms }) {
@@ -13,6 +13,11 @@ export function onFrame(frame, { refreshRooms }) {
     case "system_message":
       if (frame.message.author) stoppedTyping(frame.message.author.username);
       return receive(frame.message);
+    case "message_edited":
+    case "message_deleted":
+      // An edit or a delete is a position of the room's stream of its own (seq), about the
+      // message at target_seq.
+      return changed(frame);
     case "join_room":
       if (frame.user.id !== state.user.id) return membersChanged(frame.room_id, +1);
       return joinedElsewhere(frame.room_id, refreshRooms);
