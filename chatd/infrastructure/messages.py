@@ -1,5 +1,6 @@
 """Messages in PostgreSQL, numbered per room by the room row's last_seq counter."""
 
+import logging
 from dataclasses import dataclass
 
 import asyncpg
@@ -10,6 +11,8 @@ from chatd.domain.model import Message, MessageKind, User
 from chatd.infrastructure.accounts import row_to_user
 from chatd.infrastructure.group_commit import GroupCommit
 from chatd.infrastructure.outages import unavailable_on_outage
+
+log = logging.getLogger(__name__)
 
 NO_UPPER_BOUND = 2**63 - 1
 
@@ -160,10 +163,21 @@ class PgMessageRepo:
         results = [_stored(post, row) for post, row in zip(posts, rows, strict=True)]
         repeats = [row["id"] for row in rows if row["status"] == "repeat"]
         if repeats:  # rare (a client's retry): read those back as they are now, edits and all
-            rows = await self._pool.fetch(BY_IDS_SQL, repeats)
-            current = {row["id"]: row_to_message(row) for row in rows}
-            results = [_as_now(result, current) for result in results]
+            results = await self._as_now(results, repeats)
         return results
+
+    async def _as_now(
+        self, results: list[tuple[Message, bool] | Exception], repeats: list[int]
+    ) -> list[tuple[Message, bool] | Exception]:
+        """The repeated messages with their current body, edited_at and deleted. The batch is
+        committed already: if this read fails, the repeats go back as the store saw them."""
+        try:
+            rows = await self._pool.fetch(BY_IDS_SQL, repeats)
+        except Exception as error:
+            log.warning("reading back %s repeated messages failed: %r", len(repeats), error)
+            return results
+        current = {row["id"]: row_to_message(row) for row in rows}
+        return [_current(result, current) for result in results]
 
     async def history(
         self, room_id: int, *, before_seq: int | None, after_seq: int | None, limit: int
@@ -199,11 +213,12 @@ def _stored(post: _Post, row: asyncpg.Record) -> tuple[Message, bool] | Exceptio
         body=row["body"],
         client_id=post.client_id,
         created_at=row["created_at"],
+        deleted=row["body"] is None,  # a repeat of a message deleted since
     )
     return message, status == "stored"
 
 
-def _as_now(
+def _current(
     result: tuple[Message, bool] | Exception, current: dict[int, Message]
 ) -> tuple[Message, bool] | Exception:
     if isinstance(result, Exception) or result[1]:
