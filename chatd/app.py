@@ -13,6 +13,7 @@ import redis.asyncio as redis
 from aiohttp import web
 
 from chatd.application.auth import Accounts
+from chatd.application.chat_frames import ChatFrames
 from chatd.application.message_changes import MessageChanges
 from chatd.application.messages import Messaging
 from chatd.application.presence import Presence
@@ -202,7 +203,7 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
             accounts=app[ACCOUNTS],
             presence=presence,
             clock=clock,
-            reading=app[READ_MARKERS],
+            chat=ChatFrames(changes=app[MESSAGE_CHANGES], reading=app[READ_MARKERS], clock=clock),
         )
         fanout.on_membership_change(app[SESSIONS].membership_changed)
         fanout.on_sessions_revoked(app[SESSIONS].revoke)

@@ -15,12 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from chatd.application.auth import Accounts
+from chatd.application.chat_frames import ChatFrames
 from chatd.application.delivery import RoomCursor
 from chatd.application.frames import error_frame, ready_frame, resumed_frame, resync_frame
 from chatd.application.messages import Messaging
 from chatd.application.ports import Clock, MembershipReader, MessageReader, Outbox, RoomStreams
 from chatd.application.presence import Presence
-from chatd.application.reading import ReadMarkers
 from chatd.application.realtime import Typing
 from chatd.application.replay import REPLAY_PAGE, RESYNC_LIMIT, replay
 from chatd.application.rooms import Rooms
@@ -44,7 +44,7 @@ class Sessions:
         accounts: Accounts,
         presence: Presence,
         clock: Clock,
-        reading: ReadMarkers | None = None,
+        chat: ChatFrames | None = None,
         resync_limit: int = RESYNC_LIMIT,
         replay_page: int = REPLAY_PAGE,
     ) -> None:
@@ -57,7 +57,7 @@ class Sessions:
         self._accounts = accounts
         self._presence = presence
         self._clock = clock
-        self._reading = reading
+        self._chat = chat
         self._resync_limit = resync_limit
         self._replay_page = replay_page
         self._by_user: dict[int, set[Session]] = {}
@@ -131,11 +131,12 @@ class Sessions:
     async def typing(self, session: Session, room_id: int) -> bool:
         return await self._typing.typing(room_id=room_id, user=session.user)
 
-    async def mark_read(self, session: Session, *, room_id: int, seq: int) -> int:
-        """As POST /api/rooms/{id}/read: the user's marker in the room now."""
-        if self._reading is None:
-            raise RuntimeError("Sessions built without read markers")
-        return await self._reading.mark_read(room_id=room_id, user=session.user, seq=seq)
+    @property
+    def chat(self) -> ChatFrames:
+        """The chat features' frames (edit, delete, read)."""
+        if self._chat is None:
+            raise RuntimeError("Sessions was built without the chat features")
+        return self._chat
 
     def tell_user(self, user_id: int, frame: str) -> None:
         """A frame for every connection of the user here (the bus's word: a read marker)."""

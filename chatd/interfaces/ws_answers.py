@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from chatd.application.frames import dumps, error_frame, message_json
+from chatd.application.frames import dumps, edit_json, error_frame, message_json
 from chatd.application.sessions import Session, Sessions
 from chatd.interfaces.errors import as_domain_error, retry_after
 from chatd.interfaces.http import to_json
@@ -89,8 +89,20 @@ async def resume(sessions: Sessions, session: Session, frame: ClientFrame) -> No
 
 
 async def read(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
-    seq = await sessions.mark_read(session, room_id=frame.room_id, seq=frame.seq)
+    seq = await sessions.chat.mark_read(session, room_id=frame.room_id, seq=frame.seq)
     return {"room_id": frame.room_id, "seq": seq}
+
+
+async def edit_message(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
+    edited = await sessions.chat.edit_message(
+        session, room_id=frame.room_id, seq=frame.seq, body=frame.body
+    )
+    return {"edit": edit_json(edited)}
+
+
+async def delete_message(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
+    await sessions.chat.delete_message(session, room_id=frame.room_id, seq=frame.seq)
+    return {}
 
 
 async def auth(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
@@ -107,5 +119,7 @@ HANDLERS: dict[str, Callable[[Sessions, Session, ClientFrame], Awaitable[dict | 
     "typing": typing,
     "resume": resume,
     "read": read,
+    "edit_message": edit_message,
+    "delete_message": delete_message,
 }
 HANDLERS = timed_handlers(HANDLERS)  # chatd_ws_frame_duration_seconds, by frame type

@@ -8,6 +8,7 @@ import pytest
 
 from chatd.app import create_app
 from tests.support import Api
+from tests.wsclient import WsClient
 
 
 async def call(api, method: str, path: str, token: str, json=None) -> tuple[int, dict | None]:
@@ -175,3 +176,41 @@ async def test_search_over_rest(api, alice, bob, room, posted):
     ]:
         assert await code_of(api, "GET", f"{search}?{query}", token) == (status, code), query
     assert await code_of(api, "GET", "/api/rooms/999/search?q=fox", bob) == (404, "room_not_found")
+
+
+async def test_edit_and_delete_frames_on_the_websocket(api, alice, bob, room, posted):
+    client = await WsClient.connect(api.base_url, bob)
+    try:
+        frame = {"type": "edit_message", "room_id": room["id"], "seq": posted["seq"]}
+        ack = await client.request({**frame, "body": " hello "})
+        assert ack["type"] == "ack", ack
+        assert (ack["edit"]["seq"], ack["edit"]["target_seq"], ack["edit"]["body"]) == (
+            3,
+            2,
+            "hello",
+        )
+        assert await client.expect("message_edited") == {"type": "message_edited", **ack["edit"]}
+        refusals = [
+            ({**frame, "body": ""}, "empty_body"),
+            ({**frame, "seq": 1, "body": "x"}, "system_message_immutable"),
+            ({**frame, "seq": 3, "body": "x"}, "message_not_found"),
+            ({**frame, "seq": 0, "body": "x"}, "invalid_field"),
+            ({"type": "edit_message", "room_id": room["id"], "seq": 2}, "invalid_field"),
+            ({"type": "delete_message", "room_id": room["id"]}, "invalid_field"),
+            ({"type": "delete_message", "room_id": room["id"], "seq": "2"}, "invalid_field"),
+            ({"type": "delete_message", "room_id": 999, "seq": 2}, "room_not_found"),
+        ]
+        for sent, code in refusals:
+            error = await client.request(sent)
+            assert (error["type"], error["code"]) == ("error", code), sent
+        ack = await client.request({"type": "delete_message", "room_id": room["id"], "seq": 2})
+        assert ack == {"type": "ack", "ref": ack["ref"]}
+        deleted = await client.expect("message_deleted")
+        assert deleted == {
+            "type": "message_deleted",
+            "room_id": room["id"],
+            "seq": 4,
+            "target_seq": 2,
+        }
+    finally:
+        await client.close()
