@@ -9,7 +9,10 @@ from chatd.domain.errors import DomainError
 from chatd.domain.events import (
     MemberJoined,
     MemberLeft,
+    MessageDeleted,
+    MessageEdited,
     MessagePosted,
+    Position,
     PresenceChanged,
     RoomEvent,
     UserTyping,
@@ -35,6 +38,18 @@ def message_json(message: Message) -> dict[str, Any]:
         "body": message.body,
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": message.deleted,
+    }
+
+
+def edit_json(edit: MessageEdited) -> dict[str, Any]:
+    return {
+        "room_id": edit.room_id,
+        "seq": edit.seq,
+        "target_seq": edit.target_seq,
+        "body": edit.body,
+        "edited_at": edit.edited_at.isoformat(),
     }
 
 
@@ -59,11 +74,24 @@ def message_ack(ref: Any, message: Message) -> str:
     return f'{{"type":"ack","ref":{dumps(ref)},"message":{message_text(message)}}}'
 
 
+def position_frame(position: Position) -> str:
+    """The frame of a stream position read back from storage: the same text as when it was
+    live (an edit of a message deleted since: with its body gone)."""
+    if isinstance(position, Message):
+        return message_frame(position)
+    return event_frame(position)
+
+
 def event_frame(event: RoomEvent) -> str:
     """The exact text a client receives for this event."""
     match event:
         case MessagePosted(message=message):
             return message_frame(message)
+        case MessageEdited():
+            return dumps({"type": "message_edited", **edit_json(event)})
+        case MessageDeleted(room_id=room_id, seq=seq, target_seq=target_seq):
+            frame = {"type": "message_deleted", "room_id": room_id, "seq": seq}
+            return dumps({**frame, "target_seq": target_seq})
         case MemberJoined(room_id=room_id, user=user):
             return dumps({"type": "join_room", "room_id": room_id, "user": user_json(user)})
         case MemberLeft(room_id=room_id, user=user):
@@ -74,6 +102,10 @@ def event_frame(event: RoomEvent) -> str:
             frame = {"type": "presence", "room_id": room_id, "user": user_json(user)}
             return dumps({**frame, "online": online})
     raise TypeError(f"not a room event: {event!r}")
+
+
+def read_frame(room_id: int, seq: int) -> str:
+    return dumps({"type": "read", "room_id": room_id, "seq": seq})
 
 
 def ready_frame(user: User, room_ids: list[int]) -> str:

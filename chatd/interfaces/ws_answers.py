@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from chatd.application.frames import ack_frame, error_frame, message_ack
+from chatd.application.frames import ack_frame, edit_json, error_frame, message_ack
 from chatd.application.sessions import Session, Sessions
 from chatd.interfaces.errors import as_domain_error, retry_after
 from chatd.interfaces.http import to_json
@@ -91,6 +91,23 @@ async def resume(sessions: Sessions, session: Session, frame: ClientFrame) -> No
     await sessions.resume(session, frame.positions, ref=frame.ref)
 
 
+async def read(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
+    seq = await sessions.chat.mark_read(session, room_id=frame.room_id, seq=frame.seq)
+    return ack_frame(frame.ref, {"room_id": frame.room_id, "seq": seq})
+
+
+async def edit_message(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
+    edited = await sessions.chat.edit_message(
+        session, room_id=frame.room_id, seq=frame.seq, body=frame.body
+    )
+    return ack_frame(frame.ref, {"edit": edit_json(edited)})
+
+
+async def delete_message(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
+    await sessions.chat.delete_message(session, room_id=frame.room_id, seq=frame.seq)
+    return ack_frame(frame.ref, {})
+
+
 async def auth(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
     """A fresh access token for the open socket (its `resume`, if any, is not read)."""
     await sessions.renew(session, frame.token)
@@ -104,5 +121,8 @@ HANDLERS: dict[str, Callable[[Sessions, Session, ClientFrame], Awaitable[str | N
     "send_message": send_message,
     "typing": typing,
     "resume": resume,
+    "read": read,
+    "edit_message": edit_message,
+    "delete_message": delete_message,
 }
 HANDLERS = timed_handlers(HANDLERS)  # chatd_ws_frame_duration_seconds, by frame type
