@@ -112,7 +112,12 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
     """The Redis bus with its one subscriber task."""
-    app[BUS] = RedisBus(publisher=app[REDIS], url=app[SETTINGS].redis_url)
+    settings = app[SETTINGS]
+    app[BUS] = RedisBus(
+        publisher=app[REDIS],
+        url=settings.redis_url,
+        health_interval=settings.redis_health_interval,
+    )
     app[BUS].start()
     yield
     await app[BUS].aclose()
