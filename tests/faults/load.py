@@ -45,6 +45,7 @@ class Tally:
 
     seqs: list[int] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)  # time.monotonic() of each seq
+    ids: list[int] = field(default_factory=list)  # the message id of each seq
 
     def lost(self, first: int, last: int) -> int:
         return len(set(range(first, last + 1)) - set(self.seqs))
@@ -110,6 +111,7 @@ class Receiver:
                     if message["room_id"] == self.room_id:
                         self.tally.seqs.append(message["seq"])
                         self.tally.arrivals.append(time.monotonic())
+                        self.tally.ids.append(message["id"])
 
 
 class PacedSender:
