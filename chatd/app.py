@@ -64,6 +64,10 @@ LOGIN_WINDOW_SECONDS = 15 * 60
 MESSAGE_WINDOW_SECONDS = 10
 ROOM_WINDOW_SECONDS = 60 * 60
 JOIN_WINDOW_SECONDS = 60
+# A Redis command (a publish, a rate-limit count, a presence write) unanswered this long fails
+# (503, or a logged publish) instead of hanging while Redis is paused or unreachable. redis-py
+# 8 defaults to this; said here so that it holds whatever redis-py is installed.
+REDIS_TIMEOUT = 5.0
 
 # The resources, each opened and closed by one cleanup context (in this order, closed in reverse).
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -105,7 +109,9 @@ async def postgres_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[REDIS] = redis.Redis.from_url(app[SETTINGS].redis_url)
+    app[REDIS] = redis.Redis.from_url(
+        app[SETTINGS].redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+    )
     yield
     await app[REDIS].aclose()
 

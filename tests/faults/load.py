@@ -6,13 +6,16 @@ import contextlib
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiohttp
 
 from chatd.config import Settings
-from tests.support import ServerProcess
+from tests.support import Api, ServerProcess
+
+HANG = 20.0  # seconds: a request not answered by then is a hang (asyncpg's command_timeout is 30)
 
 
 @contextlib.asynccontextmanager
@@ -112,6 +115,57 @@ class Receiver:
                         self.tally.seqs.append(message["seq"])
                         self.tally.arrivals.append(time.monotonic())
                         self.tally.ids.append(message["id"])
+
+
+class Posts:
+    """Posters over REST, each until `stop`, retrying a message after a 503 with the same
+    client_id; what they saw: every status, 503s without Retry-After, hangs, the seqs stored."""
+
+    def __init__(self) -> None:
+        self.statuses: Counter[int | str] = Counter()
+        self.no_retry_after = 0
+        self.stored: list[int] = []
+        self.last_ok: dict[str, float] = {}  # process url: time.monotonic() of its last 201
+        self.slowest = 0.0  # seconds, the longest any request took
+
+    async def until(self, api: Api, token: str, room_id: int, poster: int, stop) -> None:
+        url = f"{api.base_url}/api/rooms/{room_id}/messages"
+        headers = {"Authorization": f"Bearer {token}"}
+        for n in range(10**6):
+            if stop.is_set():
+                return
+            body = {"body": f"p{poster}-{n}", "client_id": f"p{poster}-{n}"}
+            while not await self._try(api, url, headers, body):  # noqa: ASYNC110 (a retry)
+                await asyncio.sleep(0.2)
+
+    async def _try(self, api: Api, url: str, headers: dict, body: dict) -> bool:
+        start = time.monotonic()
+        try:
+            async with api.client.post(
+                url, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=HANG)
+            ) as response:
+                self.statuses[response.status] += 1
+                self.slowest = max(self.slowest, time.monotonic() - start)
+                if response.status in {200, 201}:
+                    self.stored.append((await response.json())["seq"])
+                    self.last_ok[api.base_url] = time.monotonic()
+                    return True
+                self.no_retry_after += (
+                    response.status == 503 and not response.headers.get("Retry-After", "").isdigit()
+                )
+                return False
+        except TimeoutError:
+            self.statuses["hang"] += 1  # no answer within HANG seconds
+        except aiohttp.ClientError:
+            self.statuses["connection error"] += 1
+        return False
+
+    def other_5xx(self) -> int:
+        """5xx answers other than 503."""
+        return (
+            sum(n for s, n in self.statuses.items() if isinstance(s, int) and s >= 500)
+            - (self.statuses[503])
+        )
 
 
 class PacedSender:

@@ -11,7 +11,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.faults.load import Receiver, chatd_processes, totals, wait_until
+from tests.faults.load import Posts, Receiver, chatd_processes, totals, wait_until
 from tests.support import Api
 
 pytestmark = pytest.mark.slow
@@ -19,53 +19,12 @@ pytestmark = pytest.mark.slow
 READERS = 4
 POSTERS = 4
 TERMINATIONS = 3
-HANG = 20.0  # seconds: a request not answered by then is a hang (asyncpg's command_timeout is 30)
 
 CHATD_BACKENDS = """
     SELECT pid FROM pg_stat_activity
     WHERE datname = current_database() AND backend_type = 'client backend'
       AND pid <> pg_backend_pid()
 """
-
-
-class Posts:
-    """What the posters saw: every status, the 503s without Retry-After, the seqs stored."""
-
-    def __init__(self) -> None:
-        self.statuses: Counter[int | str] = Counter()
-        self.no_retry_after = 0
-        self.stored: list[int] = []
-        self.last_ok: dict[str, float] = {}  # process url: time.monotonic() of its last 201
-
-    async def until(self, api: Api, token: str, room_id: int, poster: int, stop) -> None:
-        url = f"{api.base_url}/api/rooms/{room_id}/messages"
-        headers = {"Authorization": f"Bearer {token}"}
-        for n in range(10**6):
-            if stop.is_set():
-                return
-            body = {"body": f"p{poster}-{n}", "client_id": f"p{poster}-{n}"}
-            while not await self._try(api, url, headers, body):  # noqa: ASYNC110 (a retry)
-                await asyncio.sleep(0.2)
-
-    async def _try(self, api: Api, url: str, headers: dict, body: dict) -> bool:
-        try:
-            async with api.client.post(
-                url, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=HANG)
-            ) as response:
-                self.statuses[response.status] += 1
-                if response.status in {200, 201}:
-                    self.stored.append((await response.json())["seq"])
-                    self.last_ok[api.base_url] = time.monotonic()
-                    return True
-                self.no_retry_after += (
-                    response.status == 503 and not response.headers.get("Retry-After", "").isdigit()
-                )
-                return False
-        except TimeoutError:
-            self.statuses["hang"] += 1
-        except aiohttp.ClientError:
-            self.statuses["connection error"] += 1
-        return False
 
 
 async def test_postgres_terminated_and_restarted_under_load(settings, private_postgres, figures):
@@ -122,13 +81,11 @@ async def test_postgres_terminated_and_restarted_under_load(settings, private_po
     duplicate_rows = sum(count - 1 for count in client_ids.values())
     published = {pair for r in receivers for pair in zip(r.tally.seqs, r.tally.ids, strict=True)}
     uncommitted = published - {(r["seq"], r["id"]) for r in rows}
-    other_5xx = (
-        sum(n for s, n in posts.statuses.items() if isinstance(s, int) and s >= 500)
-        - (posts.statuses[503])
-    )
+    other_5xx = posts.other_5xx()
     figures(
         f"non-503 5xx {other_5xx}, hangs {posts.statuses['hang']}, "
         f"503 {posts.statuses[503]} (without Retry-After {posts.no_retry_after}), "
+        f"slowest answer {posts.slowest:.1f} s, "
         f"backends terminated {terminated}, seconds to recover {recovered:.1f}, "
         f"retries answered 200 (stored by the failed try) {posts.statuses[200]}, "
         f"duplicate rows {duplicate_rows}, published uncommitted {len(uncommitted)}, "

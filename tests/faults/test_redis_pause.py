@@ -8,7 +8,7 @@ import time
 import aiohttp
 import pytest
 
-from tests.faults.load import Receiver, chatd_processes, totals, wait_until
+from tests.faults.load import HANG, Posts, Receiver, chatd_processes, totals, wait_until
 from tests.support import Api
 
 pytestmark = pytest.mark.slow
@@ -21,7 +21,12 @@ PROBE = aiohttp.ClientTimeout(total=5)
 
 async def test_redis_paused_turns_readyz_503_and_loses_nothing(settings, private_redis, figures):
     settings = settings.with_overrides(redis_url=private_redis.url)
-    async with chatd_processes(settings, 2) as servers, aiohttp.ClientSession() as session:
+    # A message limit far above this load, so that every post asks Redis to count it.
+    limit = {"CHATD_MESSAGE_RATE": "100000"}
+    async with (
+        chatd_processes(settings, 2, **limit) as servers,
+        aiohttp.ClientSession() as session,
+    ):
         apis = [Api(session, base_url=server.url) for server in servers]
         owner = await apis[0].user_token("owner")
         room_id = await apis[0].create_room(owner)
@@ -32,14 +37,13 @@ async def test_redis_paused_turns_readyz_503_and_loses_nothing(settings, private
             url = servers[n % 2].url
             receivers.append(Receiver(session, url, token, room_id, after=0))
         reading = [asyncio.create_task(r.run()) for r in receivers]
-        stop = asyncio.Event()
-        posted: list[int] = []
-        statuses: list[int] = []
+        stop, posts = asyncio.Event(), Posts()
+        posted = posts.stored
         no_redis: list[tuple[int, float]] = []  # (status, seconds) of REST that needs no Redis
         try:
             await wait_until(lambda: all(r.ready.is_set() for r in receivers), within=60)
             posting = [
-                asyncio.create_task(post_until(apis[n % 2], owner, room_id, n, stop, posted))
+                asyncio.create_task(posts.until(apis[n % 2], owner, room_id, n, stop))
                 for n in range(POSTERS)
             ]
             await wait_until(lambda: len(posted) >= 20, within=60)
@@ -54,8 +58,7 @@ async def test_redis_paused_turns_readyz_503_and_loses_nothing(settings, private
             recovery = await readiness_changes(session, servers, to=200, within=30)
             await wait_until(lambda: len(posted) >= during + 20, within=60)
             stop.set()
-            for task in posting:
-                statuses.extend(await task)
+            await asyncio.gather(*posting)
             last = max(posted)
             await wait_until(lambda: all(r.last >= last for r in receivers), within=60)
         finally:
@@ -70,11 +73,15 @@ async def test_redis_paused_turns_readyz_503_and_loses_nothing(settings, private
         f"readyz 503 after {detection:.1f} s, 200 again {recovery:.1f} s after SIGCONT, "
         f"REST without Redis {len(no_redis)} answers during the pause, slowest {slowest:.2f} s, "
         f"lost {found['lost']} of {len(posted)}, duplicates {found['duplicates']}, "
-        f"out of order {found['out_of_order']}, posts answered 503 {statuses.count(503)}"
+        f"out of order {found['out_of_order']}, posts answered 503 {posts.statuses[503]} "
+        f"(without Retry-After {posts.no_retry_after}), other 5xx {posts.other_5xx()}, "
+        f"hangs {posts.statuses['hang']}, slowest post {posts.slowest:.1f} s"
     )
     assert detection <= 5.0
     assert {status for status, _ in no_redis} == {200} and slowest < 3.0
-    assert set(statuses) <= {200, 201, 503}, statuses
+    assert set(posts.statuses) <= {200, 201, 503}, posts.statuses  # no other 5xx, no hang
+    assert posts.statuses[503] > 0 and posts.no_retry_after == 0, posts.statuses
+    assert posts.slowest < HANG
     assert found == {"lost": 0, "duplicates": 0, "out_of_order": 0}
 
 
@@ -108,25 +115,3 @@ async def read_without_redis(apis: list[Api], token: str, room_id: int, out: lis
             status = 0
         out.append((status, time.monotonic() - start))
         await asyncio.sleep(0.2)
-
-
-async def post_until(
-    api: Api, token: str, room_id: int, poster: int, stop: asyncio.Event, seqs: list[int]
-) -> list[int]:
-    """Post until `stop`; a 503 is retried with the same client_id. Every status seen."""
-    statuses = []
-    for n in range(10**6):
-        if stop.is_set():
-            return statuses
-        body = {"body": f"p{poster}-{n}", "client_id": f"p{poster}-{n}"}
-        while True:
-            status, message = await api.call(
-                "POST", f"/api/rooms/{room_id}/messages", token=token, json=body
-            )
-            statuses.append(status)
-            if status in {200, 201}:
-                seqs.append(message["seq"])
-                break
-            assert status == 503, (status, message)
-            await asyncio.sleep(0.5)
-    return statuses
