@@ -14,6 +14,7 @@ import aiohttp
 
 from chatd.config import Settings
 from tests.support import Api, ServerProcess
+from tests.wsclient import WsClient
 
 HANG = 20.0  # seconds: a request not answered by then is a hang (asyncpg's command_timeout is 30)
 
@@ -166,6 +167,39 @@ class Posts:
             sum(n for s, n in self.statuses.items() if isinstance(s, int) and s >= 500)
             - (self.statuses[503])
         )
+
+
+class WsPoster:
+    """Sends over one socket, one message at a time, until `stop`; after an `unavailable` error
+    it sends the same client_id again. What it saw: error codes, hangs, the seqs stored."""
+
+    def __init__(self) -> None:
+        self.errors: Counter[str] = Counter()
+        self.stored: list[int] = []
+
+    async def until(self, url: str, token: str, room_id: int, poster: int, stop) -> None:
+        client = await WsClient.connect(url, token)
+        try:
+            for n in range(10**6):
+                if stop.is_set():
+                    return
+                frame = {"type": "send_message", "room_id": room_id, "body": f"w{poster}-{n}"}
+                await self._send(client, {**frame, "client_id": f"w{poster}-{n}"})
+        finally:
+            await client.close()
+
+    async def _send(self, client: WsClient, frame: dict) -> None:
+        while True:
+            try:
+                reply = await client.request(frame, within=HANG)
+            except TimeoutError:
+                self.errors["hang"] += 1
+                continue
+            if reply["type"] == "ack":
+                self.stored.append(reply["message"]["seq"])
+                return
+            self.errors[reply["code"]] += 1
+            await asyncio.sleep(0.2)
 
 
 class PacedSender:

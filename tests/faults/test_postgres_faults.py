@@ -1,7 +1,8 @@
 """PostgreSQL's backends terminated (pg_terminate_backend) and then PostgreSQL restarted, under
-two chatd processes with live posts and readers: clients get 503 with Retry-After, never another
-5xx nor a hang; the pools heal; a post retried with the same client_id makes one row; readers
-get exactly what was committed, once, in order."""
+two chatd processes with live posts (REST and a socket) and readers: REST gets 503 with
+Retry-After and a socket `unavailable` errors (it stays open), never another 5xx nor a hang;
+the pools heal; a post retried with the same client_id makes one row; readers get exactly what
+was committed, once, in order."""
 
 import asyncio
 import time
@@ -11,7 +12,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.faults.load import Posts, Receiver, chatd_processes, totals, wait_until
+from tests.faults.load import Posts, Receiver, WsPoster, chatd_processes, totals, wait_until
 from tests.support import Api
 
 pytestmark = pytest.mark.slow
@@ -40,13 +41,13 @@ async def test_postgres_terminated_and_restarted_under_load(settings, private_po
             await apis[1].join(token, room_id)
             receivers.append(Receiver(session, servers[n % 2].url, token, room_id, after=0))
         reading = [asyncio.create_task(r.run()) for r in receivers]
-        posts, stop = Posts(), asyncio.Event()
+        posts, ws_posts, stop = Posts(), WsPoster(), asyncio.Event()
         try:
             await wait_until(lambda: all(r.ready.is_set() for r in receivers), within=60)
             posting = [
                 asyncio.create_task(posts.until(apis[n % 2], owner, room_id, n, stop))
                 for n in range(POSTERS)
-            ]
+            ] + [asyncio.create_task(ws_posts.until(servers[1].url, owner, room_id, 0, stop))]
             terminated = 0
             for _ in range(TERMINATIONS):
                 mark = len(posts.stored)
@@ -67,7 +68,7 @@ async def test_postgres_terminated_and_restarted_under_load(settings, private_po
             await wait_until(lambda: len(posts.stored) >= mark + 30, within=60)
             stop.set()
             await asyncio.gather(*posting)
-            last = max(posts.stored)
+            last = max(posts.stored + ws_posts.stored)
             await wait_until(lambda: all(r.last >= last for r in receivers), within=60)
         finally:
             stop.set()
@@ -87,6 +88,8 @@ async def test_postgres_terminated_and_restarted_under_load(settings, private_po
         f"503 {posts.statuses[503]} (without Retry-After {posts.no_retry_after}), "
         f"slowest answer {posts.slowest:.1f} s, "
         f"backends terminated {terminated}, seconds to recover {recovered:.1f}, "
+        f"socket sends answered unavailable {ws_posts.errors['unavailable']} "
+        f"(other errors {sum(ws_posts.errors.values()) - ws_posts.errors['unavailable']}), "
         f"retries answered 200 (stored by the failed try) {posts.statuses[200]}, "
         f"duplicate rows {duplicate_rows}, published uncommitted {len(uncommitted)}, "
         f"lost {found['lost']} of {len(rows)}, duplicates {found['duplicates']}, "
@@ -97,7 +100,9 @@ async def test_postgres_terminated_and_restarted_under_load(settings, private_po
     assert posts.statuses[503] > 0 and posts.no_retry_after == 0, posts.statuses
     assert set(posts.statuses) <= {200, 201, 503}, posts.statuses
     assert duplicate_rows == 0 and not uncommitted
-    assert sorted(posts.stored) == sorted(set(posts.stored)), "one seq per client_id"
+    assert set(ws_posts.errors) <= {"unavailable"} and ws_posts.stored, ws_posts.errors
+    stored = posts.stored + ws_posts.stored
+    assert sorted(stored) == sorted(set(stored)), "one seq per client_id"
     assert found == {"lost": 0, "duplicates": 0, "out_of_order": 0}
     assert [r["seq"] for r in rows] == list(range(1, last + 1))
     assert leaked == 0
