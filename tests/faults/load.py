@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiohttp
+import redis.asyncio as redis
 
 from chatd.config import Settings
 from tests.support import Api, ServerProcess
@@ -32,6 +33,16 @@ async def chatd_processes(settings: Settings, count: int, **env: str) -> AsyncIt
         for server in servers:
             if not server.killed:
                 server.stop()
+
+
+async def pubsub_clients(url: str) -> int:
+    """Connections in Pub/Sub mode on a Redis (one per chatd process when none leaked)."""
+    client = redis.Redis.from_url(url)
+    try:
+        listed = await client.client_list()
+    finally:
+        await client.aclose()
+    return sum(1 for entry in listed if "P" in entry["flags"] or int(entry.get("sub", 0)) > 0)
 
 
 async def metric(session: aiohttp.ClientSession, url: str, name: str) -> float:

@@ -11,9 +11,8 @@ from collections import Counter
 import aiohttp
 import asyncpg
 import pytest
-import redis.asyncio as redis
 
-from tests.faults.load import Posts, Receiver, metric, wait_until
+from tests.faults.load import Posts, Receiver, metric, pubsub_clients, wait_until
 from tests.support import Api, ServerProcess
 from tests.wsclient import WsClient
 
@@ -209,15 +208,6 @@ async def settled(session, url: str, before: float) -> int:
             return extra
         await asyncio.sleep(0.1)
     return extra
-
-
-async def pubsub_clients(url: str) -> int:
-    client = redis.Redis.from_url(url)
-    try:
-        listed = await client.client_list()
-    finally:
-        await client.aclose()
-    return sum(1 for entry in listed if "P" in entry["flags"] or int(entry.get("sub", 0)) > 0)
 
 
 async def metric_lines(session, url: str, name: str) -> int:

@@ -9,7 +9,14 @@ import time
 import aiohttp
 import pytest
 
-from tests.faults.load import PacedSender, Receiver, chatd_processes, totals, wait_until
+from tests.faults.load import (
+    PacedSender,
+    Receiver,
+    chatd_processes,
+    pubsub_clients,
+    totals,
+    wait_until,
+)
 from tests.support import Api
 
 pytestmark = pytest.mark.slow
@@ -46,6 +53,7 @@ async def test_redis_killed_under_load_loses_nothing(settings, private_redis, fi
             await asyncio.gather(*sending)
             last = {s.room_id: s.seqs[-1] for s in senders}
             await wait_until(lambda: all(r.last >= last[r.room_id] for r in receivers), 180)
+            subscribers = await pubsub_clients(private_redis.url)
         finally:
             for task in reading:
                 task.cancel()
@@ -61,10 +69,12 @@ async def test_redis_killed_under_load_loses_nothing(settings, private_redis, fi
         f"duplicates {found['duplicates']}, out of order {found['out_of_order']}, "
         f"{back_at - killed_at} posted while Redis was down, "
         f"seconds to converge {max(converge, 0):.1f}, "
-        f"reconnects {sum(r.reconnects for r in receivers)}"
+        f"socket reconnects {sum(r.reconnects for r in receivers)}, "
+        f"subscriber connections {subscribers} (of 2 processes)"
     )
     assert found == {"lost": 0, "duplicates": 0, "out_of_order": 0}
     assert back_at > killed_at, "messages were posted while Redis was down"
+    assert subscribers == 2
 
 
 async def setup(session, http: Api, servers) -> tuple[list[PacedSender], list[Receiver]]:
