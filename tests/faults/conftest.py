@@ -5,6 +5,7 @@ at once (seen with -s or -rA) and again in the terminal summary of every run, so
 carries them.
 """
 
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -44,6 +45,7 @@ async def private_redis() -> AsyncIterator[RedisProcess]:
     await server.start()
     yield server
     server.stop()
+    shutil.rmtree(server.directory, ignore_errors=True)
 
 
 @pytest.fixture
