@@ -11,6 +11,8 @@ import asyncpg
 import jinja2
 import redis.asyncio as redis
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from chatd.application.auth import Accounts
 from chatd.application.chat_frames import ChatFrames
@@ -84,6 +86,12 @@ LOGIN_WINDOW_SECONDS = 15 * 60
 MESSAGE_WINDOW_SECONDS = 10
 ROOM_WINDOW_SECONDS = 60 * 60
 JOIN_WINDOW_SECONDS = 60
+# A Redis command (a publish, a rate-limit count, a presence write) unanswered this long fails
+# (503, or a logged publish) instead of hanging while Redis is paused or unreachable; it is
+# tried once more (a pooled connection Redis closed meanwhile), not redis-py 8's ten times with
+# backoff, which kept a request waiting up to a minute.
+REDIS_TIMEOUT = 5.0
+REDIS_RETRIES = 1
 
 # The resources, each opened and closed by one cleanup context (in this order, closed in reverse).
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -127,14 +135,24 @@ async def postgres_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[REDIS] = redis.Redis.from_url(app[SETTINGS].redis_url)
+    app[REDIS] = redis.Redis.from_url(
+        app[SETTINGS].redis_url,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        retry=Retry(NoBackoff(), REDIS_RETRIES),
+    )
     yield
     await app[REDIS].aclose()
 
 
 async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
     """The Redis bus with its one subscriber task."""
-    app[BUS] = RedisBus(publisher=app[REDIS], url=app[SETTINGS].redis_url)
+    settings = app[SETTINGS]
+    app[BUS] = RedisBus(
+        publisher=app[REDIS],
+        url=settings.redis_url,
+        health_interval=settings.redis_health_interval,
+    )
     app[BUS].start()
     yield
     await app[BUS].aclose()

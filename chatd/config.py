@@ -41,6 +41,8 @@ class Settings:
     ws_compression: bool = False
     uvloop: bool = False  # serve on uvloop (the `fast` extra)
     ws_auth_timeout: float = 10.0  # seconds a new socket has to send its auth frame
+    ws_heartbeat: float = 30.0  # seconds between pings; no pong within half of it closes
+    redis_health_interval: float = 5.0  # seconds between the bus's PINGs; no PONG: reconnect
     trusted_proxies: tuple[IpNetwork, ...] = ()  # whose X-Forwarded-For is believed
     log_format: str = "text"
     shutdown_timeout: float = 10.0  # seconds from SIGTERM to exit, at most
@@ -82,6 +84,10 @@ class Settings:
             data_dir=Path(env.get("CHATD_DATA_DIR", str(default.data_dir))),
             trusted_proxies=_networks(env.get("CHATD_TRUSTED_PROXIES", "")),
             log_format=_choice(env, "CHATD_LOG_FORMAT", LOG_FORMATS),
+            ws_heartbeat=_int(env, "CHATD_WS_HEARTBEAT", int(default.ws_heartbeat), low=1),
+            redis_health_interval=_int(
+                env, "CHATD_REDIS_HEALTH_INTERVAL", int(default.redis_health_interval), low=1
+            ),
             shutdown_timeout=_int(
                 env, "CHATD_SHUTDOWN_TIMEOUT", int(default.shutdown_timeout), low=1, high=3600
             ),
