@@ -17,9 +17,18 @@ Flush = Callable[[list[T]], Awaitable[list[R | Exception]]]
 
 
 class GroupCommit(Generic[T, R]):
-    def __init__(self, flush: Flush, *, max_batch: int = 1000) -> None:
+    def __init__(
+        self,
+        flush: Flush,
+        *,
+        max_batch: int = 1000,
+        outages: tuple[type[Exception], ...] = (),
+    ) -> None:
         self._flush = flush
         self._max_batch = max_batch
+        # A flush failing with one of these means the server is down: what was submitted
+        # meanwhile fails with it at once, instead of waiting out another timeout behind it.
+        self._outages = outages
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -46,6 +55,9 @@ class GroupCommit(Generic[T, R]):
                 try:
                     results = await self._flush([item for item, _ in batch])
                 except Exception as error:
+                    if isinstance(error, self._outages):
+                        batch += self._queue
+                        self._queue.clear()
                     results = [error] * len(batch)
                 for (_, future), result in zip(batch, results, strict=True):
                     if future.done():  # its caller was cancelled

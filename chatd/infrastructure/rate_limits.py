@@ -3,7 +3,7 @@
 import redis.asyncio as redis
 
 from chatd.infrastructure.group_commit import GroupCommit
-from chatd.infrastructure.outages import unavailable_on_outage
+from chatd.infrastructure.outages import OUTAGES, unavailable_on_outage
 
 
 @unavailable_on_outage
@@ -50,7 +50,7 @@ class RedisRateLimiter:
         self._limit = limit  # 0: no limit
         self._window = window_seconds
         # Concurrent acquisitions of this process share one MULTI/EXEC (group commit).
-        self._counts: GroupCommit[str, int] = GroupCommit(self._count)
+        self._counts: GroupCommit[str, int] = GroupCommit(self._count, outages=OUTAGES)
 
     async def acquire(self, key: str) -> int:
         if not self._limit:
