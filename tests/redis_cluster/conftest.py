@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
+from chatd.bench.redis_nodes import RedisClusterNodes, cluster_binaries_missing, redis_cluster
 from chatd.config import Settings
 from tests.conftest import TEST_SECRET
-from tests.redis_cluster.nodes import RedisClusterNodes, cluster_binaries_missing, redis_cluster
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
+from chatd.bench.redis_nodes import RedisClusterNodes
 from chatd.infrastructure.channels import room_channel
 from tests.cluster import Cluster, assert_gapless, running_cluster, send_all
-from tests.redis_cluster.nodes import RedisClusterNodes
 from tests.wsclient import WsClient
 
 pytestmark = pytest.mark.slow

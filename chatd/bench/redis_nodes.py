@@ -1,7 +1,8 @@
-"""A 3-master Redis Cluster from Debian's redis-server (7.x) on free loopback ports, for tests and
-the benchmark: started in a temp dir, `redis-cli --cluster create`, waited on until every node
-says cluster_state:ok, and killed at the end. A master can be SIGKILLed and restarted on its port
-with its nodes.conf, so it rejoins as the same master (empty: no persistence)."""
+"""Redis servers from Debian's redis-server (7.x) on free loopback ports, for the tests and the
+benchmark: a 3-master Redis Cluster started in a temp dir, `redis-cli --cluster create`, waited on
+until every node says cluster_state:ok, and killed at the end. A master can be SIGKILLed and
+restarted on its port with its nodes.conf, so it rejoins as the same master (empty: no persistence).
+A plain single redis-server too (`single_redis`)."""
 
 import os
 import random
@@ -108,6 +109,10 @@ class RedisClusterNodes:
         self.start(port)
 
     def cli(self, port: int, *args: str) -> str:
+        return self.cli_at(port, *args)
+
+    @staticmethod
+    def cli_at(port: int, *args: str) -> str:
         result = subprocess.run(
             [str(REDIS_CLI), "-p", str(port), *args], capture_output=True, text=True, timeout=10
         )
@@ -139,4 +144,23 @@ def redis_cluster(count: int = 3) -> Iterator[RedisClusterNodes]:
         yield nodes
     finally:
         nodes.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextmanager
+def single_redis() -> Iterator[tuple[str, int]]:
+    """One plain (non-cluster) redis-server of the same binary: its URL and pid."""
+    workdir = Path(tempfile.mkdtemp(prefix="chatd-redis-single-"))
+    port = _free_port()
+    command = [str(REDIS_SERVER), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir)]
+    command += ["--appendonly", "no", "--save", "", "--logfile", "redis.log"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        RedisClusterNodes._wait_for(
+            lambda: RedisClusterNodes.cli_at(port, "PING") == "PONG", f"redis-server on {port}"
+        )
+        yield f"redis://127.0.0.1:{port}/0", process.pid
+    finally:
+        process.kill()
+        process.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
