@@ -68,12 +68,14 @@ def run_store(args: argparse.Namespace) -> str:
     try:
         rooms = asyncio.run(_prepare(url, args.rooms))
         job = (_store_worker, (url, rooms, args.posters))
-        stored = _in_processes([job] * args.writers, args.seconds)
+        results = _in_processes([job] * args.writers, args.seconds)
     finally:
         asyncio.run(_admin(args.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    rate = sum(stored) / args.seconds
+    stored, batches = sum(r[0] for r in results), sum(r[1] for r in results)
+    rate = stored / args.seconds
     return (
-        f"store: {rate:,.0f} messages/s into {args.rooms} room(s), "
+        f"store: {rate:,.0f} messages/s into {args.rooms} room(s) "
+        f"({batches / args.seconds:,.0f} transactions/s of {stored / max(batches, 1):.1f}), "
         f"{args.writers} writer processes x {args.posters} concurrent posts, {args.seconds:.0f}s"
     )
 
@@ -129,7 +131,7 @@ def _store_worker(url: str, rooms: list[int], posters: int, ready, seconds: floa
 
         await asyncio.gather(*(post() for _ in range(posters)))
         await pool.close()
-        return count
+        return count, repo.batches
 
     return asyncio.run(run())
 
@@ -144,20 +146,21 @@ def run_pubsub(args: argparse.Namespace) -> str:
             shards = _shards(nodes.url, channels)
             pids = [process.pid for process in nodes.processes.values()]
             before = [_cpu_seconds(pid) for pid in pids]
-            rate = _pubsub(shards, args.publishers, args.seconds, sharded=True)
+            rate, sent = _pubsub(shards, args.publishers, args.seconds, sharded=True)
             busy = [_cpu_seconds(pid) - b for pid, b in zip(pids, before, strict=True)]
         where = f"a 3-master cluster ({', '.join(str(len(c)) for c in shards.values())} channels)"
     else:
         with single_redis() as (url, pid):
             before = _cpu_seconds(pid)
-            rate = _pubsub({url: channels}, args.publishers, args.seconds, sharded=False)
+            rate, sent = _pubsub({url: channels}, args.publishers, args.seconds, sharded=False)
             busy = [_cpu_seconds(pid) - before]
         where = "one redis-server"
     # Seconds of CPU each redis-server used, over the run's length (setup included: an upper
     # bound): how far from saturating one core the servers were.
     cpu = ", ".join(f"{100 * used / args.seconds:.0f}%" for used in busy)
     return (
-        f"pubsub: {rate:,.0f} messages/s delivered on {where}, {args.channels} channels, "
+        f"pubsub: {rate:,.0f} messages/s delivered ({sent:,.0f}/s published) on {where}, "
+        f"{args.channels} channels, "
         f"{args.publishers} publisher processes, {args.seconds:.0f}s; redis-server CPU {cpu}"
     )
 
@@ -239,14 +242,17 @@ def _shards(url: str, channels: list[str]) -> dict[str, list[str]]:
     return asyncio.run(ask())
 
 
-def _pubsub(shards: dict[str, list[str]], publishers: int, seconds: float, sharded: bool) -> float:
+def _pubsub(
+    shards: dict[str, list[str]], publishers: int, seconds: float, sharded: bool
+) -> tuple[float, float]:
+    """Messages delivered and published per second."""
     jobs = [(_subscriber, (url, chans, sharded)) for url, chans in shards.items()]
     jobs += [(_publisher, (shards, sharded))] * publishers
     counts = _in_processes(jobs, seconds)
-    return sum(counts[: len(shards)]) / seconds
+    return sum(counts[: len(shards)]) / seconds, sum(counts[len(shards) :]) / seconds
 
 
-def _in_processes(jobs: list[tuple], seconds: float) -> list[int]:
+def _in_processes(jobs: list[tuple], seconds: float) -> list:
     """Run each job(*args, ready, seconds) in a process of its own, all starting together once
     every one is ready; their counts, in the order of the jobs."""
     ctx = multiprocessing.get_context("spawn")
