@@ -69,7 +69,13 @@ class RedisClusterBus:
         catch up from PostgreSQL when it is back."""
         by_shard: dict[ShardSubscriber, list[tuple[str, str]]] = {}
         for channel, payload in pairs:
-            by_shard.setdefault(self._shard_for(channel), []).append((channel, payload))
+            try:
+                shard = self._shard_for(channel)
+            except RedisError as error:  # a slot no primary serves now: as good as lost
+                log.warning("no shard to publish on %s: %s", channel, error)
+                self.reroute()
+                continue
+            by_shard.setdefault(shard, []).append((channel, payload))
         await asyncio.gather(*(shard.publish(some) for shard, some in by_shard.items()))
 
     # Subscriptions.
