@@ -108,6 +108,15 @@ class RedisClusterNodes:
         """Start a killed master again on its port and nodes.conf: it rejoins with its slots."""
         self.start(port)
 
+    def move_slot(self, slot: int, source: int, target: int) -> None:
+        """Give an empty slot from one master to another (every node told at once)."""
+        target_id = self.cli(target, "CLUSTER", "MYID")
+        source_id = self.cli(source, "CLUSTER", "MYID")
+        self.cli(target, "CLUSTER", "SETSLOT", str(slot), "IMPORTING", source_id)
+        self.cli(source, "CLUSTER", "SETSLOT", str(slot), "MIGRATING", target_id)
+        for port in (target, source, *self.ports):
+            self.cli(port, "CLUSTER", "SETSLOT", str(slot), "NODE", target_id)
+
     def cli(self, port: int, *args: str) -> str:
         return self.cli_at(port, *args)
 

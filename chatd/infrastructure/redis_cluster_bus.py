@@ -37,6 +37,7 @@ from chatd.infrastructure.group_commit import GroupCommit
 log = logging.getLogger(__name__)
 
 BACKOFF_START, BACKOFF_MAX = 0.05, 2.0
+CONFIRM_WITHIN = 5.0  # seconds a moved channel's new shard has to confirm it
 
 
 class RedisClusterBus:
@@ -49,6 +50,7 @@ class RedisClusterBus:
         self._shards: dict[str, ShardSubscriber] = {}  # node name -> its subscriber
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._reroute_task: asyncio.Task[None] | None = None
+        self._dropped: set[str] = set()  # channels shards dropped, to subscribe again
         self._stopping = False
         self.reconnects = 0
 
@@ -83,13 +85,17 @@ class RedisClusterBus:
     def subscribe(self, channel: str) -> asyncio.Future[None]:
         """Ask for a channel; the future resolves once its shard has confirmed it."""
         self._channels.add(channel)
+        confirmed = self._confirmation(channel)
+        shard = self._owners.get(channel) or self._shard_for(channel)
+        self._owners[channel] = shard
+        shard.command("SSUBSCRIBE", channel)
+        return confirmed
+
+    def _confirmation(self, channel: str) -> asyncio.Future[None]:
         confirmed = self._confirmations.get(channel)
         if confirmed is None or confirmed.done():
             confirmed = asyncio.get_running_loop().create_future()
             self._confirmations[channel] = confirmed
-        shard = self._owners.get(channel) or self._shard_for(channel)
-        self._owners[channel] = shard
-        shard.command("SSUBSCRIBE", channel)
         return confirmed
 
     def unsubscribe(self, channel: str) -> None:
@@ -139,30 +145,48 @@ class RedisClusterBus:
             self._sink.on_reconnected(rooms)
         self.reroute()  # the slot table may have changed while it was away
 
-    def reroute(self) -> None:
-        """Reload the slot table and move channels whose slot changed owner (once at a time)."""
+    def reroute(self, dropped: str | None = None) -> None:
+        """Reload the slot table and move channels whose slot changed owner; `dropped`: a
+        channel a shard dropped on its own (its slot was reassigned, maybe to that same shard),
+        subscribed again wherever it lives now. One reroute at a time; it loops while more come."""
+        if dropped is not None:
+            self._dropped.add(dropped)
         if self._stopping or (self._reroute_task is not None and not self._reroute_task.done()):
             return
         self._reroute_task = asyncio.create_task(self._reroute(), name="event-bus-reroute")
 
     async def _reroute(self) -> None:
+        while True:
+            dropped, self._dropped = self._dropped, set()
+            await self._reroute_once(dropped)
+            if not self._dropped:
+                return
+
+    async def _reroute_once(self, dropped: set[str]) -> None:
         try:
             await self._cluster.nodes_manager.initialize()
         except (RedisError, OSError) as error:
             log.warning("cannot reload the cluster's slot table: %s", error)
             return
-        moved = []
+        moved: dict[str, asyncio.Future[None]] = {}
         for channel in list(self._channels):
-            owner, shard = self._owners.get(channel), self._shard_for(channel)
-            if owner is shard:
+            try:
+                owner, shard = self._owners.get(channel), self._shard_for(channel)
+            except RedisError as error:  # its slot has no primary now: try again later
+                log.warning("no shard for %s: %s", channel, error)
                 continue
-            if owner is not None:
-                owner.command("SUNSUBSCRIBE", channel)
+            if owner is shard and channel not in dropped:
+                continue
+            # No SUNSUBSCRIBE to the old owner: a primary that loses a slot drops its channels
+            # itself (and would answer MOVED), and a dead one has nothing to drop.
             self._owners[channel] = shard
+            moved[channel] = self._confirmation(channel)
             shard.command("SSUBSCRIBE", channel)
-            moved.append(channel)
         if moved:
             log.info("event bus: %s channels moved to other shards", len(moved))
+            # Check the rooms once their new subscriptions hold: nothing published after the
+            # check can be missed then.
+            await asyncio.wait(moved.values(), timeout=CONFIRM_WITHIN)
             rooms = {room for room in map(room_of_channel, moved) if room is not None}
             if self._sink is not None and rooms:
                 self._sink.on_reconnected(rooms)
@@ -197,6 +221,7 @@ class ShardSubscriber:
         self._stopping = False
         self._connected_before = False
         self._check_after: str | None = None  # the last channel of a resubscription
+        self._resubscribed: list[str] = []  # the channels of that resubscription
 
     async def publish(self, pairs: list[tuple[str, str]]) -> None:
         await self._publishes.submit(pairs)
@@ -303,8 +328,8 @@ class ShardSubscriber:
                     self._check_after = None
                     self._bus.shard_resubscribed(self, self._resubscribed)
             elif kind == "sunsubscribe" and channel in self._bus.channels_of_shard(self):
-                # Not asked for: the slot moved to another primary.
-                self._bus.reroute()
+                # Not asked for: the slot was reassigned (to another primary, or to this one).
+                self._bus.reroute(dropped=channel)
 
     async def _drop(self) -> None:
         pubsub, self._pubsub = self._pubsub, None

@@ -86,3 +86,33 @@ async def test_only_the_restarted_shards_rooms_are_checked(
     finally:
         await subscriber.aclose()
         await publisher.aclose()
+
+
+async def test_a_channel_whose_slot_moves_follows_it_to_the_new_primary(
+    cluster_client: RedisCluster, redis_cluster_nodes: RedisClusterNodes
+):
+    channel, room_id = room_channel(5), 5
+    subscriber, publisher, sink = (
+        RedisClusterBus(cluster_client),
+        RedisClusterBus(cluster_client),
+        Sink(),
+    )
+    subscriber.attach(sink)
+    subscriber.start()
+    publisher.start()
+    source = cluster_client.get_node_from_key(channel).port
+    target = next(port for port in redis_cluster_nodes.ports if port != source)
+    slot = cluster_client.keyslot(channel)
+    try:
+        await asyncio.wait_for(subscriber.subscribe(channel), 10)
+        # Move the (empty) slot: the source drops its subscribers with an sunsubscribe.
+        await asyncio.to_thread(redis_cluster_nodes.move_slot, slot, source, target)
+        checked = await asyncio.wait_for(sink.checks.get(), 15)
+        assert checked == frozenset({room_id})
+        await publisher.publish(MessagePosted(message(room_id, 1)))
+        assert await sink.rooms_of_next_frames(1) == {room_id}
+        assert subscriber._owners[channel].name.endswith(f":{target}")
+    finally:
+        await subscriber.aclose()
+        await publisher.aclose()
+        await asyncio.to_thread(redis_cluster_nodes.move_slot, slot, target, source)
