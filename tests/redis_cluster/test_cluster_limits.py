@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from chatd.application.realtime import TYPING_INTERVAL
+from chatd.infrastructure.channels import room_channel
 from tests.cluster import Cluster, running_cluster
 
 pytestmark = pytest.mark.slow
@@ -92,3 +93,60 @@ async def test_rate_limits_count_across_processes(cluster):
         status, _ = await http.call("POST", "/api/auth/login", json=wrong)
         statuses.append(status)
     assert statuses == [401, 401, 401, 429]
+
+
+async def members_online(cluster: Cluster, room_id: int, token: str) -> list[dict[int, bool]]:
+    """Who the members route says is online, asked of each process."""
+    answers = []
+    for http in (cluster.http_a, cluster.http_b):
+        status, body = await http.call("GET", f"/api/rooms/{room_id}/members", token=token)
+        assert status == 200, body
+        answers.append({member["user"]["id"]: member["online"] for member in body["members"]})
+    return answers
+
+
+async def test_presence_comes_back_with_its_shard(cluster, cluster_client, redis_cluster_nodes):
+    """The shard holding `chatd:{presence}:…` is SIGKILLed and restarted empty: messages go on
+    meanwhile (but for authors whose rate counter is on that shard), a socket opened during the
+    outage is accepted, and once the shard is back the processes claim their users again (their
+    next renewal finds the claims lost)."""
+    alice, bob, carol = await cluster.users(3)
+    room_id, talk = [await cluster.http_a.create_room(alice, name) for name in ("one", "two")]
+    for token in (bob, carol):
+        for room in (room_id, talk):
+            await cluster.http_b.join(token, room)
+    watcher = await cluster.connect(cluster.a, alice)
+    bob_on_b = await cluster.connect(cluster.b, bob)
+    ids = [watcher.ready["user"]["id"], bob_on_b.ready["user"]["id"]]
+    await watcher.expect_match(presence_of(ids[1]))
+    presence_port = cluster_client.get_node_from_key("{presence}").port
+    assert cluster_client.get_node_from_key(room_channel(talk)).port != presence_port
+    loop = asyncio.get_running_loop()
+
+    redis_cluster_nodes.kill(presence_port)
+    try:
+        carol_on_a = await cluster.connect(cluster.a, carol)  # accepted, presence or not
+        ids.append(carol_on_a.ready["user"]["id"])
+        # A send is refused as `unavailable` only when its author's rate counter lives on the
+        # shard that is down (as every send is when the single Redis is down); others go on.
+        outcomes = set()
+        for sender, user_id in ((bob_on_b, ids[1]), (carol_on_a, ids[2])):
+            counter = cluster_client.get_node_from_key(f"chatd:rate:{{send:{user_id}}}").port
+            sent = await sender.request({"type": "send_message", "room_id": talk, "body": "x"})
+            if counter == presence_port:
+                assert (sent["type"], sent["code"]) == ("error", "unavailable"), sent
+            else:
+                assert sent["type"] == "ack", sent
+                await watcher.expect_match(lambda f, sent=sent: f.get("message") == sent["message"])
+            outcomes.add(sent["type"])
+        assert "ack" in outcomes
+    finally:
+        await asyncio.to_thread(redis_cluster_nodes.restart, presence_port)
+        await asyncio.to_thread(redis_cluster_nodes.wait_ok)
+    back_at = loop.time()
+    everyone = {user_id: True for user_id in ids}
+    deadline = back_at + 30
+    while (answers := await members_online(cluster, room_id, alice)) != [everyone] * 2:
+        assert loop.time() < deadline, answers
+        await asyncio.sleep(0.5)
+    print(f"\npresence shard restarted empty: all online again {loop.time() - back_at:.1f}s later")
