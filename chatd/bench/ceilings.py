@@ -20,6 +20,7 @@ import random
 import subprocess
 import time
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import redis.asyncio as redis
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_store(args: argparse.Namespace) -> str:
     name = f"chatd_ceilings_{uuid.uuid4().hex[:8]}"
-    url = args.database_url.rsplit("/", 1)[0] + f"/{name}"
+    url = urlunsplit(urlsplit(args.database_url)._replace(path=f"/{name}"))
     asyncio.run(_admin(args.database_url, f'CREATE DATABASE "{name}"'))
     try:
         rooms = asyncio.run(_prepare(url, args.rooms))
