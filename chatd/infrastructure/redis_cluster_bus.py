@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF_START, BACKOFF_MAX = 0.05, 2.0
 CONFIRM_WITHIN = 5.0  # seconds a moved channel's new shard has to confirm it
+SOCKET_TIMEOUT = 2.0  # seconds to connect to a shard, and for a publish pipeline's answer
 
 
 class RedisClusterBus:
@@ -211,9 +212,20 @@ class ShardSubscriber:
         self.name = f"{host}:{port}"
         self._bus = bus
         # Retries off: a dropped connection must surface here (we would not know what was lost).
-        self._client = redis.Redis(host=host, port=port, retry=Retry(NoBackoff(), 0))
+        # Bounded connects and publishes: a shard that is unreachable (not just refusing) must
+        # not hold its rooms' sends for minutes; the subscriber's reads block as long as needed.
+        no_retry = Retry(NoBackoff(), 0)
+        self._client = redis.Redis(
+            host=host, port=port, retry=no_retry, socket_connect_timeout=SOCKET_TIMEOUT
+        )
         # Publishing has a client of its own; concurrent publishes share one pipeline.
-        self._publisher = redis.Redis(host=host, port=port, retry=Retry(NoBackoff(), 0))
+        self._publisher = redis.Redis(
+            host=host,
+            port=port,
+            retry=no_retry,
+            socket_connect_timeout=SOCKET_TIMEOUT,
+            socket_timeout=SOCKET_TIMEOUT,
+        )
         self._publishes: GroupCommit[list[tuple[str, str]], None] = GroupCommit(self._publish_batch)
         self._commands: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._pubsub: redis.client.PubSub | None = None
