@@ -25,6 +25,7 @@ class ConfigError(Exception):
 class Settings:
     database_url: str | None = None  # None: the embedded PostgreSQL
     redis_url: str | None = None  # None: the embedded Redis
+    redis_cluster: bool = False  # redis_url names a node of a Redis Cluster (sharded Pub/Sub)
     jwt_secret: str | None = None  # None: only allowed in embedded mode
     host: str = "127.0.0.1"
     port: int = 8080
@@ -66,6 +67,7 @@ class Settings:
         settings = cls(
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
+            redis_cluster=env.get("CHATD_REDIS_CLUSTER", "0").lower() in {"1", "true", "yes"},
             jwt_secret=env.get("CHATD_JWT_SECRET") or None,
             host=env.get("CHATD_HOST", default.host),
             port=_int(env, "CHATD_PORT", default.port, low=0, high=65535),
@@ -99,6 +101,8 @@ class Settings:
     def check_can_serve(self) -> None:
         if not self.embedded and not self.jwt_secret:
             raise ConfigError("CHATD_JWT_SECRET is required when DATABASE_URL is set")
+        if self.redis_cluster and not self.redis_url:
+            raise ConfigError("CHATD_REDIS_CLUSTER=1 needs REDIS_URL: a node of the cluster")
 
 
 def _int(
