@@ -63,10 +63,11 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 async def _authenticate(
     request: web.Request, ws: web.WebSocketResponse
 ) -> tuple[User, datetime, ClientFrame] | None:
+    timeout = request.app[SETTINGS].ws_auth_timeout
     try:
-        msg = await ws.receive(timeout=request.app[SETTINGS].ws_auth_timeout)
+        msg = await ws.receive(timeout=timeout)
     except TimeoutError:
-        await ws.close(code=UNAUTHENTICATED, message=b"no auth frame within 10 s")
+        await ws.close(code=UNAUTHENTICATED, message=f"no auth frame within {timeout:g} s".encode())
         return None
     if msg.type is WSMsgType.BINARY:
         await ws.close(code=UNSUPPORTED_DATA, message=b"text frames only")
