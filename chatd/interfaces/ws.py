@@ -122,6 +122,9 @@ async def _serve(
                 elif msg.type is WSMsgType.BINARY:
                     await ws.close(code=UNSUPPORTED_DATA, message=b"text frames only")
                 if outbox.closed:
+                    # Let the close the outbox began (1013 for a full queue, 4401...) go out:
+                    # returning first would have aiohttp close with 1000 before it.
+                    await outbox.close(code=INTERNAL_ERROR)  # the code of a close not begun
                     break
         finally:
             await answers.drain()

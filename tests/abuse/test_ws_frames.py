@@ -2,8 +2,10 @@
 documented close code or error frame, the other clients are not disturbed, nothing goes
 unhandled and the memory stays put."""
 
+import asyncio
 import json
 import struct
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -223,3 +225,71 @@ async def answered_with_errors(world: World, sock: RawSocket) -> list[tuple[str,
 
 
 SEND = {"type": "send_message", "room_id": 1, "body": "compressed and fine", "ref": "z"}
+
+
+FLOOD = 5000
+
+
+async def test_a_flood_of_frames(world, figure):
+    """One client sends 5000 frames as fast as the socket takes them, reading its answers;
+    another sends 50,000 and reads nothing. Bob, in the same room, is answered throughout."""
+    before = rss_mb(world.server)
+    reader = await RawSocket.open(world.server.port)
+    silent = await RawSocket.open(world.server.port, receive_buffer=4096)
+    try:
+        await reader.auth(world.alice)
+        await silent.auth(world.alice)
+        flood = asyncio.gather(answered_flood(reader), unread_flood(silent))
+        latencies = []
+        while not flood.done():
+            started = time.perf_counter()
+            await world.bystander_is_served()
+            latencies.append(time.perf_counter() - started)
+        answered, code = await flood
+    finally:
+        reader.close()
+        silent.close()
+
+    assert answered == FLOOD
+    assert code in {1013, None}  # the queue filled; None: even the close frame could not pass
+    assert "chatd_ws_queue_overflows_total 1.0" in await metrics(world)
+    errors = error_lines(world.server)
+    assert errors == []
+    slowest = max(latencies) * 1000
+    growth = rss_mb(world.server) - before
+    figure(
+        f"flood answered {answered} of {FLOOD}; unread flood closed with {code}; "
+        f"bystander ack max {slowest:.0f} ms over {len(latencies)} sends; "
+        f"unhandled exceptions {len(errors)}; RSS growth {growth:.1f} MB"
+    )
+    assert growth < 30
+
+
+async def answered_flood(sock: RawSocket, window: int = 250) -> int:
+    """FLOOD frames, `window` at a time, each window sent in one write: a client that sends
+    as fast as it can but reads its answers."""
+    refs: set[int] = set()
+    for start in range(0, FLOOD, window):
+        batch = range(start, start + window)
+        await sock.send(b"".join(text(f'{{"type": "dance", "ref": {n}}}') for n in batch))
+        for _ in batch:
+            reply = await sock.answer()
+            assert reply["code"] == "unknown_type" and reply["ref"] not in refs
+            refs.add(reply["ref"])
+    return len(refs)
+
+
+async def unread_flood(sock: RawSocket) -> int | None:
+    """50,000 frames that each get an error, none of them read: the connection's queue fills."""
+    batch = b"".join(text(f'{{"type": "dance", "ref": {n}}}') for n in range(1000))
+    try:
+        for _ in range(50):
+            await sock.send(batch)
+    except ConnectionError:
+        pass  # closed under us: what we are waiting for
+    return await sock.close_code(within=30)
+
+
+async def metrics(world: World) -> str:
+    async with world.api.client.get(f"{world.server.url}/metrics") as response:
+        return await response.text()
