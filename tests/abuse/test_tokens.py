@@ -9,6 +9,7 @@ import statistics
 import time
 
 import asyncpg
+import pytest
 
 from chatd.app import create_app
 from tests.abuse.forged import access_attacks, claims, expired, token
