@@ -146,13 +146,16 @@ BODY_TRICKLED = (
 async def test_slowloris_clients_are_closed_on_time(settings, figure):
     """Half the clients send their headers a byte at a time, half their body."""
     raise_open_files_limit(2 * SLOWLORIS + 1000)
-    server = ServerProcess(settings, CHATD_HTTP_IDLE_TIMEOUT=str(IDLE_TIMEOUT))
+    server = ServerProcess(
+        settings, CHATD_LOG_FORMAT="json", CHATD_HTTP_IDLE_TIMEOUT=str(IDLE_TIMEOUT)
+    )
     await server.start()
     try:
         async with aiohttp.ClientSession() as session:
             honest = await serve_honest(server, session)
             held, answers = await slowloris_attack(server, honest)
             await honest.client.close()
+        assert error_lines(server) == []
     finally:
         assert server.stop() == 0, server.output()
 
