@@ -44,6 +44,7 @@ class Settings:
     ws_auth_timeout: float = 10.0  # seconds a new socket has to send its auth frame
     ws_heartbeat: float = 30.0  # seconds between pings; no pong within half of it closes
     redis_health_interval: float = 5.0  # seconds between the bus's PINGs; no PONG: reconnect
+    http_idle_timeout: float = 60.0  # seconds a connection may sit without a request in progress
     trusted_proxies: tuple[IpNetwork, ...] = ()  # whose X-Forwarded-For is believed
     log_format: str = "text"
     shutdown_timeout: float = 10.0  # seconds from SIGTERM to exit, at most
@@ -83,6 +84,12 @@ class Settings:
             bcrypt_rounds=_int(env, "CHATD_BCRYPT_ROUNDS", default.bcrypt_rounds, low=4, high=31),
             ws_compression=env.get("CHATD_WS_COMPRESSION", "0").lower() in {"1", "true", "yes"},
             uvloop=env.get("CHATD_UVLOOP", "0").lower() in {"1", "true", "yes"},
+            ws_auth_timeout=_int(
+                env, "CHATD_WS_AUTH_TIMEOUT", int(default.ws_auth_timeout), low=1, high=3600
+            ),
+            http_idle_timeout=_int(
+                env, "CHATD_HTTP_IDLE_TIMEOUT", int(default.http_idle_timeout), low=1, high=3600
+            ),
             data_dir=Path(env.get("CHATD_DATA_DIR", str(default.data_dir))),
             trusted_proxies=_networks(env.get("CHATD_TRUSTED_PROXIES", "")),
             log_format=_choice(env, "CHATD_LOG_FORMAT", LOG_FORMATS),
