@@ -11,6 +11,7 @@ import asyncpg
 import jinja2
 import redis.asyncio as redis
 from aiohttp import web
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
@@ -49,6 +50,7 @@ from chatd.infrastructure.rate_limits import RedisFailureLimiter, RedisRateLimit
 from chatd.infrastructure.read_markers import PgReadMarkers
 from chatd.infrastructure.readiness import DependencyProbe
 from chatd.infrastructure.redis_bus import RedisBus
+from chatd.infrastructure.redis_cluster_bus import RedisClusterBus
 from chatd.infrastructure.rooms import PgRoomRepo
 from chatd.infrastructure.search import PgMessageSearch
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
@@ -95,8 +97,8 @@ REDIS_RETRIES = 1
 
 # The resources, each opened and closed by one cleanup context (in this order, closed in reverse).
 POOL = web.AppKey("pool", asyncpg.Pool)
-REDIS = web.AppKey("redis", redis.Redis)
-BUS = web.AppKey("bus", RedisBus)
+REDIS = web.AppKey("redis", redis.Redis | RedisCluster)
+BUS = web.AppKey("bus", RedisBus | RedisClusterBus)
 HASHING = web.AppKey("hashing", ThreadPoolExecutor)
 
 # Ports a caller (a test) may replace by name; anything else is a mistake.
@@ -135,24 +137,39 @@ async def postgres_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[REDIS] = redis.Redis.from_url(
-        app[SETTINGS].redis_url,
-        socket_timeout=REDIS_TIMEOUT,
-        socket_connect_timeout=REDIS_TIMEOUT,
-        retry=Retry(NoBackoff(), REDIS_RETRIES),
-    )
+    if app[SETTINGS].redis_cluster:
+        # A Redis Cluster (docs/SCALING.md): redis-py's cluster client, its slot table loaded
+        # now; a shard that is down leaves the others serving.
+        cluster = RedisCluster.from_url(
+            app[SETTINGS].redis_url,
+            require_full_coverage=False,
+            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_TIMEOUT,
+        )
+        await cluster.initialize()
+        app[REDIS] = cluster
+    else:
+        app[REDIS] = redis.Redis.from_url(
+            app[SETTINGS].redis_url,
+            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_TIMEOUT,
+            retry=Retry(NoBackoff(), REDIS_RETRIES),
+        )
     yield
     await app[REDIS].aclose()
 
 
 async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The Redis bus with its one subscriber task."""
+    """The Redis bus with its subscriber task (one per shard on a Redis Cluster)."""
     settings = app[SETTINGS]
-    app[BUS] = RedisBus(
-        publisher=app[REDIS],
-        url=settings.redis_url,
-        health_interval=settings.redis_health_interval,
-    )
+    if settings.redis_cluster:
+        app[BUS] = RedisClusterBus(app[REDIS])
+    else:
+        app[BUS] = RedisBus(
+            publisher=app[REDIS],
+            url=settings.redis_url,
+            health_interval=settings.redis_health_interval,
+        )
     app[BUS].start()
     yield
     await app[BUS].aclose()
@@ -168,6 +185,7 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
     async def use_cases(app: web.Application) -> AsyncIterator[None]:
         """Every adapter built once, the use cases on top, and this process's fan-out."""
         settings, pool, client = app[SETTINGS], app[POOL], app[REDIS]
+        cluster = settings.redis_cluster
         clock = overrides.get("clock") or SystemClock()
         counts = Counts()  # read by /metrics (chatd/observe.py)
         events = CountingBus(overrides.get("event_bus") or app[BUS], counts)
@@ -175,7 +193,9 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
 
         def limit(per_window: int, window_seconds: int, kind: str) -> CountingRateLimiter:
             """A limit per user, counted in Redis across processes (refusals by kind)."""
-            counter = RedisRateLimiter(client, limit=per_window, window_seconds=window_seconds)
+            counter = RedisRateLimiter(
+                client, limit=per_window, window_seconds=window_seconds, cluster=cluster
+            )
             return CountingRateLimiter(counter, counts, kind=kind)
 
         app[ACCOUNTS] = Accounts(
@@ -191,14 +211,20 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
             clock=clock,
             login_failures=CountingFailureLimiter(
                 RedisFailureLimiter(
-                    client, limit=settings.login_rate, window_seconds=LOGIN_WINDOW_SECONDS
+                    client,
+                    limit=settings.login_rate,
+                    window_seconds=LOGIN_WINDOW_SECONDS,
+                    cluster=cluster,
                 ),
                 counts,
                 kind="login",
             ),
             bus=events,
         )
-        presence_store = RedisPresence(client)
+        # On a cluster the presence frames go out through the bus (SPUBLISH on each room's shard),
+        # not from inside the presence scripts, whose keys live on one shard.
+        announce = app[BUS].publish_raw if isinstance(app[BUS], RedisClusterBus) else None
+        presence_store = RedisPresence(client, announce=announce)
         app[ROOMS] = Rooms(
             rooms=rooms,
             bus=events,
@@ -232,7 +258,9 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
             memberships=rooms,
             rooms=app[ROOMS],
             messaging=app[MESSAGING],
-            typing=Typing(memberships=rooms, gate=RedisTypingGate(client), clock=clock),
+            typing=Typing(
+                memberships=rooms, gate=RedisTypingGate(client, cluster=cluster), clock=clock
+            ),
             accounts=app[ACCOUNTS],
             presence=presence,
             clock=clock,

@@ -25,6 +25,7 @@ class ConfigError(Exception):
 class Settings:
     database_url: str | None = None  # None: the embedded PostgreSQL
     redis_url: str | None = None  # None: the embedded Redis
+    redis_cluster: bool = False  # redis_url names a node of a Redis Cluster (sharded Pub/Sub)
     jwt_secret: str | None = None  # None: only allowed in embedded mode
     host: str = "127.0.0.1"
     port: int = 8080
@@ -43,6 +44,7 @@ class Settings:
     ws_auth_timeout: float = 10.0  # seconds a new socket has to send its auth frame
     ws_heartbeat: float = 30.0  # seconds between pings; no pong within half of it closes
     redis_health_interval: float = 5.0  # seconds between the bus's PINGs; no PONG: reconnect
+    http_idle_timeout: float = 60.0  # seconds a connection may sit without a request in progress
     trusted_proxies: tuple[IpNetwork, ...] = ()  # whose X-Forwarded-For is believed
     log_format: str = "text"
     shutdown_timeout: float = 10.0  # seconds from SIGTERM to exit, at most
@@ -66,6 +68,7 @@ class Settings:
         settings = cls(
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
+            redis_cluster=env.get("CHATD_REDIS_CLUSTER", "0").lower() in {"1", "true", "yes"},
             jwt_secret=env.get("CHATD_JWT_SECRET") or None,
             host=env.get("CHATD_HOST", default.host),
             port=_int(env, "CHATD_PORT", default.port, low=0, high=65535),
@@ -81,6 +84,12 @@ class Settings:
             bcrypt_rounds=_int(env, "CHATD_BCRYPT_ROUNDS", default.bcrypt_rounds, low=4, high=31),
             ws_compression=env.get("CHATD_WS_COMPRESSION", "0").lower() in {"1", "true", "yes"},
             uvloop=env.get("CHATD_UVLOOP", "0").lower() in {"1", "true", "yes"},
+            ws_auth_timeout=_int(
+                env, "CHATD_WS_AUTH_TIMEOUT", int(default.ws_auth_timeout), low=1, high=3600
+            ),
+            http_idle_timeout=_int(
+                env, "CHATD_HTTP_IDLE_TIMEOUT", int(default.http_idle_timeout), low=1, high=3600
+            ),
             data_dir=Path(env.get("CHATD_DATA_DIR", str(default.data_dir))),
             trusted_proxies=_networks(env.get("CHATD_TRUSTED_PROXIES", "")),
             log_format=_choice(env, "CHATD_LOG_FORMAT", LOG_FORMATS),
@@ -99,6 +108,8 @@ class Settings:
     def check_can_serve(self) -> None:
         if not self.embedded and not self.jwt_secret:
             raise ConfigError("CHATD_JWT_SECRET is required when DATABASE_URL is set")
+        if self.redis_cluster and not self.redis_url:
+            raise ConfigError("CHATD_REDIS_CLUSTER=1 needs REDIS_URL: a node of the cluster")
 
 
 def _int(

@@ -34,6 +34,9 @@ async def serve(settings: Settings) -> None:
         access_log_class=AccessLog,
         handle_signals=False,
         shutdown_timeout=settings.shutdown_timeout / 4,
+        # aiohttp's own default (3630 s) would let a client that never finishes its request
+        # headers (slowloris) hold a connection for an hour.
+        keepalive_timeout=settings.http_idle_timeout,
     )
     await runner.setup()
     try:

@@ -2,6 +2,7 @@
 two sides that meet there (the subscriptions a bus offers, the sink that fans frames out)."""
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,6 +26,11 @@ USER_PREFIX = "chatd:user:"
 
 def room_channel(room_id: int) -> str:
     return f"{ROOM_PREFIX}{room_id}"
+
+
+def room_of_channel(channel: str) -> int | None:
+    """The room a channel carries, or None for any other channel."""
+    return int(channel[len(ROOM_PREFIX) :]) if channel.startswith(ROOM_PREFIX) else None
 
 
 def user_channel(user_id: int) -> str:
@@ -97,8 +103,9 @@ class BusSink(Protocol):
 
     def on_user_frame(self, user_id: int, envelope: Envelope) -> None: ...
 
-    def on_reconnected(self) -> None:
-        """Frames may have been lost while the bus was away: check every room."""
+    def on_reconnected(self, room_ids: Collection[int] | None = None) -> None:
+        """Frames may have been lost while the bus was away: check every room (or, when one
+        shard of a Redis Cluster came back, the rooms whose channels live there)."""
 
 
 class Subscriptions(Protocol):

@@ -8,6 +8,7 @@ made on another connection or process reach every connection of that user.
 
 import asyncio
 import logging
+from collections.abc import Collection
 from typing import Protocol
 
 from chatd.application.delivery import RoomCursor
@@ -86,9 +87,10 @@ class Fanout:
         elif envelope.type == "read" and self._on_user_frame is not None:
             self._on_user_frame(user_id, envelope.text)
 
-    def on_reconnected(self) -> None:
-        for feed in self._feeds.values():
-            feed.check()
+    def on_reconnected(self, room_ids: Collection[int] | None = None) -> None:
+        for room_id, feed in self._feeds.items():
+            if room_ids is None or room_id in room_ids:
+                feed.check()
 
     # RoomStreams.
 

@@ -10,11 +10,16 @@ A user is online while some process in their set has a deadline in the future. E
 renews its deadline; a killed one stops, and the first renewal of another process after its
 deadline hands it to that process to sweep. Every change runs as one Lua script, which also
 publishes the presence frames it causes: one round trip, announcements ordered as changes.
+
+On a Redis Cluster the keys above share one slot, but the rooms' channels live on every shard:
+there the scripts publish nothing, and the frames of a change (when it is one) are published
+after it through the bus (`announce`, SPUBLISH on each room's shard).
 """
 
 import os
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as redis
 
@@ -110,6 +115,9 @@ def sweep_key(process: str) -> str:
     return f"{PREFIX}sweep:{process}"
 
 
+Announce = Callable[[list[tuple[str, str]]], Awaitable[None]]
+
+
 def announcements(user: User, room_ids: list[int], *, online: bool) -> list[str]:
     """Channel and bus payload of the presence frame, per room."""
     pairs = []
@@ -121,9 +129,17 @@ def announcements(user: User, room_ids: list[int], *, online: bool) -> list[str]
 
 @unavailable_on_outage
 class RedisPresence:
-    def __init__(self, client: redis.Redis, *, ttl: float = CLAIM_TTL, name: str = "") -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        ttl: float = CLAIM_TTL,
+        name: str = "",
+        announce: Announce | None = None,
+    ) -> None:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._client = client
+        self._announce = announce  # set on a cluster: frames published after the script
         self._ttl_ms = int(ttl * 1000)
         script = client.register_script
         self._claim, self._release = script(PRELUDE + CLAIM), script(PRELUDE + RELEASE)
@@ -132,15 +148,25 @@ class RedisPresence:
 
     async def claim(self, user: User, room_ids: list[int]) -> bool:
         keys = [PROCESSES, user_key(user.id), process_key(self.name)]
-        args = [self.name, user.id, *announcements(user, room_ids, online=True)]
-        return bool(await self._claim(keys=keys, args=args))
+        pairs = announcements(user, room_ids, online=True)
+        args = [self.name, user.id, *self._in_script(pairs)]
+        return await self._announced(bool(await self._claim(keys=keys, args=args)), pairs)
 
     async def release(self, user: User, room_ids: list[int], *, process: str = "") -> bool:
         keys = [PROCESSES, user_key(user.id), process_key(process or self.name)]
         sweeping = "1" if process else "0"
         pairs = announcements(user, room_ids, online=False)
-        args = [process or self.name, user.id, sweeping, *pairs]
-        return bool(await self._release(keys=keys, args=args))
+        args = [process or self.name, user.id, sweeping, *self._in_script(pairs)]
+        return await self._announced(bool(await self._release(keys=keys, args=args)), pairs)
+
+    def _in_script(self, pairs: list[str]) -> list[str]:
+        """What the script publishes itself: everything, unless the bus announces."""
+        return pairs if self._announce is None else []
+
+    async def _announced(self, changed: bool, pairs: list[str]) -> bool:
+        if changed and self._announce is not None and pairs:
+            await self._announce(list(zip(pairs[::2], pairs[1::2], strict=True)))
+        return changed
 
     async def renew(self) -> Renewal:
         args = [self.name, self._ttl_ms, int(SWEEP_LOCK * 1000), f"{PREFIX}sweep:"]

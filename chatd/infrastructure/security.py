@@ -16,6 +16,7 @@ from chatd.domain.rules import PASSWORD_MAX_BYTES
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "typ"]
+MAX_USER_ID = 2**63 - 1  # users.id is a bigint
 ACCESS, REFRESH = "access", "refresh"
 
 
@@ -97,7 +98,14 @@ class JwtCodec:
             raise NotAuthenticated("invalid token", code="invalid_token") from None
         if claims["typ"] != expected_type:
             raise NotAuthenticated(f"expected an {expected_type!r} token", code="invalid_token")
+        if not all(_numeric_date(claims[name]) for name in ("exp", "iat")):
+            # PyJWT lets "1700000000" (a string) pass as a time; RFC 7519 does not.
+            raise NotAuthenticated("invalid token times", code="invalid_token")
         return claims
+
+
+def _numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _utf8(password: str) -> bytes:
@@ -109,5 +117,7 @@ def _utf8(password: str) -> bytes:
 def _user_id(claims: dict) -> int:
     subject = claims["sub"]
     if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+        raise NotAuthenticated("invalid token subject", code="invalid_token")
+    if not 0 < int(subject) <= MAX_USER_ID:  # past bigint, the database would refuse the query
         raise NotAuthenticated("invalid token subject", code="invalid_token")
     return int(subject)

@@ -27,6 +27,7 @@ CODE_OF_STATUS = {
     400: ("bad_request", "the request is malformed"),
     404: ("not_found", "no such route"),
     405: ("method_not_allowed", "this route does not take that method"),
+    408: ("request_timeout", "the request body did not arrive in time"),
     413: ("body_too_large", "the request body is over 1 MiB"),
 }
 
@@ -80,7 +81,18 @@ async def error_middleware(
         if exc.status < 400 or not request.path.startswith("/api"):
             raise
         code, message = CODE_OF_STATUS.get(exc.status, ("http_error", exc.reason))
-        return error_response(exc.status, code, message)
+        response = error_response(exc.status, code, message)
+        if exc.status == 408:
+            await _answer_and_hang_up(request, response)
+        return response
     except Exception as exc:
         error = as_domain_error(exc, context=f"{request.method} {request.path}")
         return error_response(status_of(error), error.code, error.message, wait=retry_after(error))
+
+
+async def _answer_and_hang_up(request: web.Request, response: web.Response) -> None:
+    """Send the response, then close the connection at once: aiohttp would otherwise keep
+    reading the rest of a trickled body for its lingering time (10 s) first."""
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()  # what was written still goes out before the close

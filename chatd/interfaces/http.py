@@ -1,5 +1,6 @@
 """Small helpers every REST handler uses to read a request and shape a response."""
 
+import asyncio
 import ipaddress
 import json
 from dataclasses import fields, is_dataclass
@@ -17,8 +18,13 @@ from chatd.logs import CLIENT_KEY, USER_ID, USER_ID_KEY
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object; 400 if it is not one, 413 (from aiohttp) if it is too big."""
-    raw = await request.read()
+    """The body as a JSON object; 400 if it is not one, 413 (from aiohttp) if it is too big,
+    408 if it does not arrive within CHATD_HTTP_IDLE_TIMEOUT (a client trickling it)."""
+    try:
+        async with asyncio.timeout(request.app[SETTINGS].http_idle_timeout):
+            raw = await request.read()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout() from None
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):  # too deeply nested: RecursionError

@@ -62,10 +62,11 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 async def _authenticate(
     request: web.Request, ws: web.WebSocketResponse
 ) -> tuple[User, datetime, ClientFrame] | None:
+    timeout = request.app[SETTINGS].ws_auth_timeout
     try:
-        msg = await ws.receive(timeout=request.app[SETTINGS].ws_auth_timeout)
+        msg = await ws.receive(timeout=timeout)
     except TimeoutError:
-        await ws.close(code=UNAUTHENTICATED, message=b"no auth frame within 10 s")
+        await ws.close(code=UNAUTHENTICATED, message=f"no auth frame within {timeout:g} s".encode())
         return None
     if msg.type is WSMsgType.BINARY:
         await ws.close(code=UNSUPPORTED_DATA, message=b"text frames only")
@@ -120,6 +121,9 @@ async def _serve(
                 elif msg.type is WSMsgType.BINARY:
                     await ws.close(code=UNSUPPORTED_DATA, message=b"text frames only")
                 if outbox.closed:
+                    # Let the close the outbox began (1013 for a full queue, 4401...) go out:
+                    # returning first would have aiohttp close with 1000 before it.
+                    await outbox.close(code=INTERNAL_ERROR)  # the code of a close not begun
                     break
         finally:
             await answers.drain()

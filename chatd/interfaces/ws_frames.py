@@ -42,12 +42,18 @@ def parse_frame(text: str) -> ClientFrame:
     kind = data.get("type")
     parse = PARSERS.get(kind) if isinstance(kind, str) else None
     if parse is None:
-        raise FrameError(f"unknown frame type {kind!r}", code="unknown_type", ref=ref)
+        raise FrameError(f"unknown frame type {_shown(kind)}", code="unknown_type", ref=ref)
     try:
         return parse(data, ref)
     except FrameError as error:
         error.ref = ref
         raise
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A client's value quoted in an error message, cut short: a reply never echoes 64 KiB."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _ref(data: dict[str, Any]) -> str | int | None:
