@@ -1,6 +1,6 @@
 // What the page does with each server frame of the live connection.
-import { advancePosition, state } from "./state.js";
-import { showError } from "./notices.js";
+import { advancePosition, roomLabel, state } from "./state.js";
+import { showError, showNotice } from "./notices.js";
 import { membershipChanged, renderRooms } from "./rooms.js";
 import { openRoom, receive, renderHeader, roomLeft } from "./room_view.js";
 import { loadMembers, presenceChanged } from "./members.js";
@@ -11,16 +11,17 @@ export function onFrame(frame, { refreshRooms }) {
     case "ready":
       return ready(frame, refreshRooms);
     case "new_message":
-    case "system_message":
       if (frame.message.author) stoppedTyping(frame.message.author.username);
+      return receive(frame.message);
+    case "system_message":
+      systemMessage(frame.message);
       return receive(frame.message);
     case "join_room":
       if (frame.user.id !== state.user.id) return membersChanged(frame.room_id, +1);
       return joinedElsewhere(frame.room_id, refreshRooms);
     case "leave_room":
       if (frame.user.id !== state.user.id) return membersChanged(frame.room_id, -1);
-      if (state.rooms.get(frame.room_id)?.joined) roomLeft(frame.room_id);
-      return;
+      return removed(frame.room_id);
     case "presence":
       return presenceChanged(frame);
     case "typing":
@@ -48,8 +49,37 @@ export function onFrame(frame, { refreshRooms }) {
   }
 }
 
+// A kick or a ban posts "<username> was kicked" / "… was banned" (docs/API.md) just before
+// its `leave_room`: the page tells the person which it was.
+const removals = new Map(); // room id -> "kicked" | "banned", for the user's own removal
+
+/** A role change, kick or ban in the open room changes its member list (system messages). */
+function systemMessage(message) {
+  const removal = /^(\S+) was (kicked|banned)$/.exec(message.body);
+  if (removal && removal[1] === state.user.username) {
+    removals.set(message.room_id, removal[2]);
+    return; // the list is not the user's to read any more
+  }
+  if (/^\S+ (joined|left)$/.test(message.body)) return; // join_room / leave_room read the list
+  const room = state.rooms.get(message.room_id);
+  if (message.room_id === state.current && room && room.joined) {
+    loadMembers(message.room_id).catch(() => {});
+  }
+}
+
+/** The user's own `leave_room`: left in another tab, or kicked or banned (said quietly). */
+function removed(roomId) {
+  const how = removals.get(roomId);
+  removals.delete(roomId);
+  const room = state.rooms.get(roomId);
+  if (!room || !room.joined) return;
+  roomLeft(roomId);
+  if (how) showNotice(`You were ${how === "banned" ? "banned" : "removed"} from ${roomLabel(room)}.`);
+}
+
 /** The rooms of `ready` are the truth: joins and leaves made while the socket was down. */
 function ready(frame, refreshRooms) {
+  state.joinedIds = new Set(frame.rooms);
   const member = new Set(frame.rooms);
   for (const roomId of [...state.positions.keys()]) {
     if (!member.has(roomId)) state.positions.delete(roomId);
@@ -66,6 +96,7 @@ function ready(frame, refreshRooms) {
 
 async function joinedElsewhere(roomId, refreshRooms) {
   membershipChanged();
+  state.joinedIds.add(roomId);
   const room = state.rooms.get(roomId);
   if (room && room.joined) return;
   if (room) room.joined = true;

@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { $ } from "./dom.js";
 import { saved } from "./store.js";
-import { forgetRoom, notePosition, state, stillSignedIn } from "./state.js";
+import { forgetRoom, notePosition, roomLabel, state, stillSignedIn } from "./state.js";
 import { addMessages, loadedSeqs, resetTimeline } from "./timeline.js";
 import { membershipChanged, renderRooms } from "./rooms.js";
 import { showComposer } from "./composer.js";
@@ -32,6 +32,7 @@ export async function openRoom(roomId) {
 
 export function closeRoom() {
   state.current = null;
+  saved.setRoom(null);
   resetTimeline();
   clearTyping();
   renderHeader();
@@ -40,10 +41,11 @@ export function closeRoom() {
 
 export function renderHeader() {
   const room = state.rooms.get(state.current);
-  $("room-title").textContent = room ? room.name : "Pick a room";
-  $("room-topic").textContent = room ? room.topic : "";
+  const dm = Boolean(room && room.kind === "dm");
+  $("room-title").textContent = room ? roomLabel(room) : "Pick a room";
+  $("room-topic").textContent = !room ? "" : dm ? "Direct message" : room.topic;
   $("join").hidden = !room || room.joined;
-  $("leave").hidden = !room || !room.joined;
+  $("leave").hidden = !room || !room.joined || dm; // a DM cannot be left
   renderMembers();
   $("room-hint").textContent = !room
     ? "Choose a room from the list, or create one."
@@ -104,7 +106,28 @@ export async function joinCurrent() {
   const room = await api("POST", `/api/rooms/${roomId}/join`);
   membershipChanged();
   state.rooms.set(roomId, { ...room, joined: true });
+  state.joinedIds.add(roomId);
   if (state.current === roomId) await openRoom(roomId);
+}
+
+/** Join the room of a pending invitation (joining spends it) and open it. */
+export async function acceptInvitation({ room }) {
+  const joined = await api("POST", `/api/rooms/${room.id}/join`);
+  membershipChanged();
+  state.rooms.set(room.id, { ...joined, joined: true });
+  state.joinedIds.add(room.id);
+  dropInvitation(room.id);
+  await openRoom(room.id);
+}
+
+export async function declineInvitation({ room, user }) {
+  await api("DELETE", `/api/rooms/${room.id}/invitations/${user.id}`);
+  dropInvitation(room.id);
+  renderRooms();
+}
+
+function dropInvitation(roomId) {
+  state.invitations = state.invitations.filter((invitation) => invitation.room.id !== roomId);
 }
 
 export async function leaveCurrent() {
@@ -113,7 +136,10 @@ export async function leaveCurrent() {
   roomLeft(roomId);
 }
 
-/** The user left `roomId` here or elsewhere: it is no longer resumed nor counted. */
+/**
+ * The user left `roomId` here or elsewhere, or was kicked or banned: it is no longer resumed
+ * nor counted. A private room is out of sight from then on.
+ */
 export function roomLeft(roomId) {
   membershipChanged();
   const room = state.rooms.get(roomId);
@@ -122,6 +148,11 @@ export function roomLeft(roomId) {
     room.member_count = Math.max(0, room.member_count - 1);
   }
   forgetRoom(roomId);
-  if (state.current === roomId) openRoom(roomId);
-  else renderRooms();
+  if (room && room.private) state.rooms.delete(roomId);
+  if (state.current !== roomId) renderRooms();
+  else if (state.rooms.has(roomId)) openRoom(roomId);
+  else {
+    closeRoom();
+    renderRooms();
+  }
 }

@@ -5,7 +5,9 @@ function fresh(epoch) {
   return {
     epoch,
     user: null,
-    rooms: new Map(),     // room id -> room, with `joined`
+    rooms: new Map(),     // room id -> room, with `joined` (DMs have kind "dm")
+    joinedIds: new Set(), // the rooms the socket says the user is in (DMs are in no listing)
+    invitations: [],      // pending invitations to the user: [{room, user, invited_by, created_at}]
     positions: new Map(), // joined room id -> highest seq seen: what a reconnect resumes from
     unread: new Map(),    // room id -> messages from others that arrived while it was not open
     drafts: new Map(),    // room id -> unsent text
@@ -39,6 +41,15 @@ export function advancePosition(roomId, seq) {
 }
 
 export function forgetRoom(roomId) {
+  state.joinedIds.delete(roomId);
   state.positions.delete(roomId);
   state.unread.delete(roomId);
+}
+
+/** A DM is called by the other person's name ("alice & bob" for bob is "alice"). */
+export function roomLabel(room) {
+  if (room.kind !== "dm") return room.name;
+  const names = room.name.split(" & ");
+  const me = state.user ? state.user.username.toLowerCase() : "";
+  return names.find((name) => name.toLowerCase() !== me) ?? room.name;
 }
