@@ -3,6 +3,7 @@
 import functools
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import aiohttp_jinja2
@@ -10,16 +11,23 @@ import asyncpg
 import jinja2
 import redis.asyncio as redis
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from chatd.application.auth import Accounts
+from chatd.application.chat_frames import ChatFrames
 from chatd.application.direct import DirectMessages
+from chatd.application.message_changes import MessageChanges
 from chatd.application.messages import Messaging
 from chatd.application.moderation import Moderation
 from chatd.application.presence import Presence
+from chatd.application.reading import ReadMarkers
 from chatd.application.realtime import Typing
 from chatd.application.rooms import Rooms
+from chatd.application.search import Search
 from chatd.application.sessions import Sessions
 from chatd.config import Settings
+from chatd.domain.message_rules import ChangePolicy
 from chatd.infrastructure.accounts import PgRefreshTokenRepo, PgUserRepo
 from chatd.infrastructure.clock import SystemClock
 from chatd.infrastructure.counting import (
@@ -32,28 +40,35 @@ from chatd.infrastructure.counting import (
 from chatd.infrastructure.db import create_pool
 from chatd.infrastructure.direct import PgDirectRoomRepo
 from chatd.infrastructure.fanout import Fanout
+from chatd.infrastructure.message_changes import PgMessageChanges
 from chatd.infrastructure.messages import PgMessageRepo
 from chatd.infrastructure.moderation import PgModerationRepo
 from chatd.infrastructure.outbox import Flusher, Outbox
 from chatd.infrastructure.presence import RedisPresence
 from chatd.infrastructure.rate_limits import RedisFailureLimiter, RedisRateLimiter
+from chatd.infrastructure.read_markers import PgReadMarkers
 from chatd.infrastructure.readiness import DependencyProbe
 from chatd.infrastructure.redis_bus import RedisBus
 from chatd.infrastructure.rooms import PgRoomRepo
+from chatd.infrastructure.search import PgMessageSearch
 from chatd.infrastructure.security import BcryptHasher, JwtCodec
 from chatd.infrastructure.typing_gate import RedisTypingGate
 from chatd.infrastructure.ws_writer import WebSocketFrames
 from chatd.interfaces.auth_routes import add_auth_routes
+from chatd.interfaces.chat_routes import add_chat_routes
 from chatd.interfaces.draining import add_draining, refuse_while_draining
 from chatd.interfaces.errors import error_middleware
 from chatd.interfaces.keys import (
     ACCOUNTS,
     DIRECT,
+    MESSAGE_CHANGES,
     MESSAGING,
     MODERATION,
     OPEN_OUTBOX,
+    READ_MARKERS,
     READINESS,
     ROOMS,
+    SEARCH,
     SESSIONS,
     SETTINGS,
 )
@@ -71,6 +86,12 @@ LOGIN_WINDOW_SECONDS = 15 * 60
 MESSAGE_WINDOW_SECONDS = 10
 ROOM_WINDOW_SECONDS = 60 * 60
 JOIN_WINDOW_SECONDS = 60
+# A Redis command (a publish, a rate-limit count, a presence write) unanswered this long fails
+# (503, or a logged publish) instead of hanging while Redis is paused or unreachable; it is
+# tried once more (a pooled connection Redis closed meanwhile), not redis-py 8's ten times with
+# backoff, which kept a request waiting up to a minute.
+REDIS_TIMEOUT = 5.0
+REDIS_RETRIES = 1
 
 # The resources, each opened and closed by one cleanup context (in this order, closed in reverse).
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -99,6 +120,7 @@ def create_app(settings: Settings, **overrides: Any) -> web.Application:
     add_auth_routes(app)
     add_room_routes(app)
     add_moderation_routes(app)
+    add_chat_routes(app)
     add_ws_routes(app)
     add_page_routes(app, settings.static_dir)
     add_metrics_route(app)
@@ -113,14 +135,24 @@ async def postgres_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[REDIS] = redis.Redis.from_url(app[SETTINGS].redis_url)
+    app[REDIS] = redis.Redis.from_url(
+        app[SETTINGS].redis_url,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        retry=Retry(NoBackoff(), REDIS_RETRIES),
+    )
     yield
     await app[REDIS].aclose()
 
 
 async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
     """The Redis bus with its one subscriber task."""
-    app[BUS] = RedisBus(publisher=app[REDIS], url=app[SETTINGS].redis_url)
+    settings = app[SETTINGS]
+    app[BUS] = RedisBus(
+        publisher=app[REDIS],
+        url=settings.redis_url,
+        health_interval=settings.redis_health_interval,
+    )
     app[BUS].start()
     yield
     await app[BUS].aclose()
@@ -181,12 +213,17 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
             creations=limit(settings.room_rate, ROOM_WINDOW_SECONDS, "dm"),
         )
         app[MODERATION] = Moderation(moderation=PgModerationRepo(pool), bus=events)
-        app[MESSAGING] = Messaging(
-            messages=messages,
-            rooms=rooms,
+        sends = limit(settings.message_rate, MESSAGE_WINDOW_SECONDS, "message")
+        app[MESSAGING] = Messaging(messages=messages, rooms=rooms, bus=events, sends=sends)
+        app[MESSAGE_CHANGES] = MessageChanges(
+            changes=PgMessageChanges(pool),
             bus=events,
-            sends=limit(settings.message_rate, MESSAGE_WINDOW_SECONDS, "message"),
+            sends=sends,
+            clock=clock,
+            policy=change_policy(settings),
         )
+        app[READ_MARKERS] = ReadMarkers(markers=PgReadMarkers(pool), rooms=rooms, bus=events)
+        app[SEARCH] = Search(search=PgMessageSearch(pool), rooms=rooms)
         fanout = Fanout(bus=app[BUS], messages=messages)
         presence = Presence(store=presence_store, users=users, memberships=rooms)
         app[SESSIONS] = Sessions(
@@ -199,9 +236,11 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
             accounts=app[ACCOUNTS],
             presence=presence,
             clock=clock,
+            chat=ChatFrames(changes=app[MESSAGE_CHANGES], reading=app[READ_MARKERS], clock=clock),
         )
         fanout.on_membership_change(app[SESSIONS].membership_changed)
         fanout.on_sessions_revoked(app[SESSIONS].revoke)
+        fanout.on_frame_for_user(app[SESSIONS].tell_user)
         app[BUS].attach(fanout)
         app[READINESS] = DependencyProbe(pool=pool, redis_client=client)
         app[OPEN_OUTBOX] = functools.partial(open_outbox, counts=counts, flusher=Flusher())
@@ -213,6 +252,14 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
         await fanout.close()
 
     return use_cases
+
+
+def change_policy(settings: Settings) -> ChangePolicy:
+    window = settings.edit_window
+    return ChangePolicy(
+        edit_window=timedelta(seconds=window) if window else None,
+        moderators_delete=settings.moderators_delete,
+    )
 
 
 def open_outbox(

@@ -35,10 +35,14 @@ class Settings:
     login_rate: int = 20
     room_rate: int = 10  # rooms one user may create per hour (0: no limit)
     join_rate: int = 30  # rooms one user may join per minute (0: no limit)
+    edit_window: int = 3600  # seconds after posting its author may edit a message (0: always)
+    moderators_delete: bool = True  # a room's owner and moderators may delete any message in it
     bcrypt_rounds: int = 12
     ws_compression: bool = False
     uvloop: bool = False  # serve on uvloop (the `fast` extra)
     ws_auth_timeout: float = 10.0  # seconds a new socket has to send its auth frame
+    ws_heartbeat: float = 30.0  # seconds between pings; no pong within half of it closes
+    redis_health_interval: float = 5.0  # seconds between the bus's PINGs; no PONG: reconnect
     trusted_proxies: tuple[IpNetwork, ...] = ()  # whose X-Forwarded-For is believed
     log_format: str = "text"
     shutdown_timeout: float = 10.0  # seconds from SIGTERM to exit, at most
@@ -72,12 +76,18 @@ class Settings:
             login_rate=_int(env, "CHATD_LOGIN_RATE", default.login_rate, low=0),
             room_rate=_int(env, "CHATD_ROOM_RATE", default.room_rate, low=0),
             join_rate=_int(env, "CHATD_JOIN_RATE", default.join_rate, low=0),
+            edit_window=_int(env, "CHATD_EDIT_WINDOW", default.edit_window, low=0),
+            moderators_delete=_flag(env, "CHATD_MODERATORS_DELETE", default=True),
             bcrypt_rounds=_int(env, "CHATD_BCRYPT_ROUNDS", default.bcrypt_rounds, low=4, high=31),
             ws_compression=env.get("CHATD_WS_COMPRESSION", "0").lower() in {"1", "true", "yes"},
             uvloop=env.get("CHATD_UVLOOP", "0").lower() in {"1", "true", "yes"},
             data_dir=Path(env.get("CHATD_DATA_DIR", str(default.data_dir))),
             trusted_proxies=_networks(env.get("CHATD_TRUSTED_PROXIES", "")),
             log_format=_choice(env, "CHATD_LOG_FORMAT", LOG_FORMATS),
+            ws_heartbeat=_int(env, "CHATD_WS_HEARTBEAT", int(default.ws_heartbeat), low=1),
+            redis_health_interval=_int(
+                env, "CHATD_REDIS_HEALTH_INTERVAL", int(default.redis_health_interval), low=1
+            ),
             shutdown_timeout=_int(
                 env, "CHATD_SHUTDOWN_TIMEOUT", int(default.shutdown_timeout), low=1, high=3600
             ),
@@ -104,6 +114,15 @@ def _int(
     if value < low or (high is not None and value > high):
         raise ConfigError(f"{name} must be between {low} and {high or 'infinity'}, got {value}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+    return raw in {"1", "true", "yes"}
 
 
 def _origins(raw: str) -> tuple[str, ...]:

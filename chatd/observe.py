@@ -4,6 +4,7 @@ Every value here is read when /metrics is scraped, from the object that keeps it
 sets, the sessions, the pool, the bus, the feeds' totals and the counting ports (Counts).
 """
 
+import asyncio
 from collections.abc import Mapping
 
 import asyncpg
@@ -60,6 +61,11 @@ def observe(app: web.Application, counts: Counts, *, pool: asyncpg.Pool, bus: Re
         "Requests refused by a rate limit, by kind",
         lambda: with_zeros(counts.refusals, "login", "message"),
         label="kind",
+    )
+    read.gauge(
+        "chatd_asyncio_tasks",
+        "asyncio tasks alive in this process",
+        lambda: len(asyncio.all_tasks()),
     )
     read.counter("chatd_bus_reconnects", "Event bus reconnections", lambda: bus.reconnects)
     read.counter(

@@ -6,14 +6,19 @@ import json
 from datetime import timedelta
 
 from chatd.application.auth import Accounts
+from chatd.application.chat_frames import ChatFrames
+from chatd.application.message_changes import MessageChanges
 from chatd.application.messages import Messaging
 from chatd.application.presence import Presence
+from chatd.application.reading import ReadMarkers
 from chatd.application.realtime import Typing
 from chatd.application.rooms import Rooms
 from chatd.application.sessions import Session, Sessions
 from chatd.domain.events import MessagePosted
+from chatd.domain.message_rules import ChangePolicy
 from chatd.domain.model import Credentials
 from chatd.infrastructure.fanout import Fanout
+from tests.fake_changes import FakeMessageChanges, FakeReadMarkers
 from tests.fake_rooms import FakeMessageRepo
 from tests.fake_streams import (
     FakeOutbox,
@@ -90,10 +95,24 @@ class World:
             accounts=self.accounts,
             presence=self.presence,
             clock=self.clock,
+            chat=ChatFrames(
+                changes=MessageChanges(
+                    changes=FakeMessageChanges(self.members),
+                    bus=self.bus,
+                    sends=self.sends,
+                    clock=self.clock,
+                    policy=ChangePolicy(),
+                ),
+                reading=ReadMarkers(
+                    markers=FakeReadMarkers(self.members), rooms=self.members, bus=self.bus
+                ),
+                clock=self.clock,
+            ),
             resync_limit=LIMIT,
         )
         self.fanout.on_membership_change(self.sessions.membership_changed)
         self.fanout.on_sessions_revoked(self.sessions.revoke)
+        self.fanout.on_frame_for_user(self.sessions.tell_user)
         self.bus.attach(self.fanout)
 
     async def open(

@@ -2,13 +2,17 @@
 every socket receives; REST encodes users and messages with the same functions."""
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from chatd.domain.errors import DomainError
 from chatd.domain.events import (
     MemberJoined,
     MemberLeft,
+    MessageDeleted,
+    MessageEdited,
     MessagePosted,
+    Position,
     PresenceChanged,
     RoomEvent,
     UserTyping,
@@ -34,12 +38,48 @@ def message_json(message: Message) -> dict[str, Any]:
         "body": message.body,
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": message.deleted,
     }
+
+
+def edit_json(edit: MessageEdited) -> dict[str, Any]:
+    return {
+        "room_id": edit.room_id,
+        "seq": edit.seq,
+        "target_seq": edit.target_seq,
+        "body": edit.body,
+        "edited_at": edit.edited_at.isoformat(),
+    }
+
+
+@lru_cache(maxsize=4096)
+def message_text(message: Message) -> str:
+    """A message's JSON, encoded once for its live frame and again for the sender's ack only
+    when it has left this small cache (a sender's ack follows the publish closely)."""
+    return dumps(message_json(message))
 
 
 def message_frame(message: Message) -> str:
     kind = "new_message" if message.kind == "user" else "system_message"
-    return dumps({"type": kind, "message": message_json(message)})
+    return f'{{"type":"{kind}","message":{message_text(message)}}}'
+
+
+def ack_frame(ref: Any, fields: dict[str, Any]) -> str:
+    return dumps({"type": "ack", "ref": ref, **fields})
+
+
+def message_ack(ref: Any, message: Message) -> str:
+    """The `ack` of a stored message, its JSON reused from the live frame's encoding."""
+    return f'{{"type":"ack","ref":{dumps(ref)},"message":{message_text(message)}}}'
+
+
+def position_frame(position: Position) -> str:
+    """The frame of a stream position read back from storage: the same text as when it was
+    live (an edit of a message deleted since: with its body gone)."""
+    if isinstance(position, Message):
+        return message_frame(position)
+    return event_frame(position)
 
 
 def event_frame(event: RoomEvent) -> str:
@@ -47,6 +87,11 @@ def event_frame(event: RoomEvent) -> str:
     match event:
         case MessagePosted(message=message):
             return message_frame(message)
+        case MessageEdited():
+            return dumps({"type": "message_edited", **edit_json(event)})
+        case MessageDeleted(room_id=room_id, seq=seq, target_seq=target_seq):
+            frame = {"type": "message_deleted", "room_id": room_id, "seq": seq}
+            return dumps({**frame, "target_seq": target_seq})
         case MemberJoined(room_id=room_id, user=user):
             return dumps({"type": "join_room", "room_id": room_id, "user": user_json(user)})
         case MemberLeft(room_id=room_id, user=user):
@@ -57,6 +102,10 @@ def event_frame(event: RoomEvent) -> str:
             frame = {"type": "presence", "room_id": room_id, "user": user_json(user)}
             return dumps({**frame, "online": online})
     raise TypeError(f"not a room event: {event!r}")
+
+
+def read_frame(room_id: int, seq: int) -> str:
+    return dumps({"type": "read", "room_id": room_id, "seq": seq})
 
 
 def ready_frame(user: User, room_ids: list[int]) -> str:

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from chatd.domain.events import BusEvent, UserTyping
+from chatd.domain.events import BusEvent, MessageDeleted, MessageEdited, Position, UserTyping
+from chatd.domain.message_rules import ChangeTarget
 from chatd.domain.model import (
     AccessGrant,
     Ban,
@@ -14,6 +15,7 @@ from chatd.domain.model import (
     Message,
     RefreshGrant,
     Room,
+    RoomReading,
     SpentToken,
     Standing,
     User,
@@ -108,8 +110,9 @@ class TypingGate(Protocol):
 class MessageReader(Protocol):
     """What the real-time layer needs from stored messages (gap filling and resume)."""
 
-    async def list_after(self, room_id: int, after_seq: int, *, limit: int) -> list[Message]:
-        """Messages of the room with seq > after_seq, ascending, at most `limit`."""
+    async def list_after(self, room_id: int, after_seq: int, *, limit: int) -> list[Position]:
+        """The room's stream positions (messages, edits, deletes) with seq > after_seq,
+        ascending, at most `limit`."""
 
     async def last_seq(self, room_id: int) -> int:
         """The highest seq in the room (0 if none)."""
@@ -210,6 +213,48 @@ class MessageRepo(MessageReader, Protocol):
     ) -> list[Message]:
         """At most `limit` messages ascending by seq: just above after_seq if given (and below
         before_seq if given too), else just below before_seq, else the latest."""
+
+
+class MessageChangeRepo(Protocol):
+    """Edits and deletes: each change and its event (the room's next seq) in one transaction."""
+
+    async def target(self, *, room_id: int, seq: int, actor_id: int) -> ChangeTarget: ...
+
+    async def edit(
+        self,
+        *,
+        room_id: int,
+        seq: int,
+        editor_id: int,
+        body: str,
+        not_before: datetime | None,
+    ) -> MessageEdited | None:
+        """Replace the body of the editor's own message, not deleted, written at or after
+        not_before, while the editor is a member; None (and no change) otherwise."""
+
+    async def delete(
+        self, *, room_id: int, seq: int, actor_id: int, as_moderator: bool
+    ) -> MessageDeleted | None:
+        """Delete the user message (its body, and those of its edits, gone from storage): the
+        actor's own while a member, or, as_moderator, anyone's while the actor's role in the
+        room is owner or moderator. None (and no change) otherwise, or if deleted already."""
+
+
+class MessageSearch(Protocol):
+    async def search(
+        self, room_id: int, query: str, *, before_seq: int | None, limit: int
+    ) -> list[Message]:
+        """The room's user messages whose body matches the words, newest first, below
+        before_seq if given, at most `limit`."""
+
+
+class ReadMarkerRepo(Protocol):
+    async def move(self, *, room_id: int, user_id: int, seq: int) -> tuple[int, bool] | None:
+        """Move the member's marker forwards to seq (at most the room's last seq): the marker
+        now and whether it moved; None if the user is not a member of the room."""
+
+    async def readings(self, user_id: int) -> list[RoomReading]:
+        """Every room of the user, with its marker and unread count, by room id."""
 
 
 class Outbox(Protocol):

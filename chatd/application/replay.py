@@ -4,9 +4,9 @@ the live ones (which its cursor holds back meanwhile)."""
 from collections.abc import AsyncIterator, Callable
 
 from chatd.application.delivery import RoomCursor, missed_count
-from chatd.application.frames import message_frame
+from chatd.application.frames import position_frame
 from chatd.application.ports import MessageReader
-from chatd.domain.model import Message
+from chatd.domain.events import Position
 
 RESYNC_LIMIT = 1000  # more missed messages than this in a room: resync_required instead
 REPLAY_PAGE = 200
@@ -36,11 +36,11 @@ async def replay(
         reader = _Pages(messages, cursor.room_id, page, watching)
         if after_seq < cursor.started_after:
             async for message in reader.between(after_seq, cursor.started_after):
-                cursor.push_older(message_frame(message))
+                cursor.push_older(position_frame(message))
             cursor.rewind(after_seq)
         cursor.advance(after_seq)
         async for message in reader.between(cursor.sent, None):
-            cursor.push_replayed(message.seq, message_frame(message))
+            cursor.push_replayed(message.seq, position_frame(message))
         return True
     finally:
         cursor.release()
@@ -55,7 +55,7 @@ class _Pages:
         self._page = page
         self._watching = watching
 
-    async def between(self, after: int, upto: int | None) -> AsyncIterator[Message]:
+    async def between(self, after: int, upto: int | None) -> AsyncIterator[Position]:
         """Stored messages with after < seq <= upto (no upper bound: None), ascending."""
         while upto is None or after < upto:
             rows = await self._messages.list_after(self._room_id, after, limit=self._page)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from chatd.application.auth import Accounts
+from chatd.application.chat_frames import ChatFrames
 from chatd.application.delivery import RoomCursor
 from chatd.application.frames import error_frame, ready_frame, resumed_frame, resync_frame
 from chatd.application.messages import Messaging
@@ -43,6 +44,7 @@ class Sessions:
         accounts: Accounts,
         presence: Presence,
         clock: Clock,
+        chat: ChatFrames | None = None,
         resync_limit: int = RESYNC_LIMIT,
         replay_page: int = REPLAY_PAGE,
     ) -> None:
@@ -55,6 +57,7 @@ class Sessions:
         self._accounts = accounts
         self._presence = presence
         self._clock = clock
+        self._chat = chat
         self._resync_limit = resync_limit
         self._replay_page = replay_page
         self._by_user: dict[int, set[Session]] = {}
@@ -127,6 +130,18 @@ class Sessions:
 
     async def typing(self, session: Session, room_id: int) -> bool:
         return await self._typing.typing(room_id=room_id, user=session.user)
+
+    @property
+    def chat(self) -> ChatFrames:
+        """The chat features' frames (edit, delete, read)."""
+        if self._chat is None:
+            raise RuntimeError("Sessions was built without the chat features")
+        return self._chat
+
+    def tell_user(self, user_id: int, frame: str) -> None:
+        """A frame for every connection of the user here (the bus's word: a read marker)."""
+        for session in self._by_user.get(user_id, ()):
+            session.outbox.send(frame)
 
     async def resume(self, session: Session, positions: dict[int, int], *, ref: Any) -> None:
         """The messages after each position this connection has not been sent, then `resumed`."""

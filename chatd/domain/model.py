@@ -92,9 +92,11 @@ class Message:
     seq: int
     kind: MessageKind
     author: User | None
-    body: str
+    body: str | None  # None: deleted (a tombstone)
     client_id: str | None
     created_at: datetime
+    edited_at: datetime | None = None
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +122,12 @@ class Invitation:
     user: User
     invited_by: User
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RoomReading:
+    """One of a user's rooms, with how far they have read it."""
+
+    room: Room
+    last_read_seq: int
+    unread: int  # user messages after last_read_seq, not deleted, not the reader's own

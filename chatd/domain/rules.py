@@ -80,6 +80,20 @@ def check_client_id(client_id: str) -> str:
     return client_id
 
 
+SEARCH_QUERY_MAX = 200
+
+
+def check_search_query(query: str) -> str:
+    """Words to search for: 1 to 200 characters, at least one letter or digit."""
+    query = _storable(query, "q").strip()
+    if not 1 <= len(query) <= SEARCH_QUERY_MAX or not any(c.isalnum() for c in query):
+        raise InvalidInput(
+            f"'q' must be 1 to {SEARCH_QUERY_MAX} characters with at least one word",
+            code="invalid_search",
+        )
+    return query
+
+
 def check_limit(limit: int) -> int:
     if not 1 <= limit <= PAGE_MAX:
         raise InvalidInput(f"limit must be between 1 and {PAGE_MAX}", code="invalid_limit")

@@ -5,13 +5,16 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
-from chatd.application.frames import event_frame
+from chatd.application.frames import event_frame, read_frame
 from chatd.domain.events import (
     BusEvent,
     MemberJoined,
     MemberLeft,
+    MessageDeleted,
+    MessageEdited,
     MessagePosted,
     PresenceChanged,
+    ReadMarkerMoved,
     SessionsRevoked,
     UserTyping,
 )
@@ -30,7 +33,7 @@ def user_channel(user_id: int) -> str:
 
 
 def channels_of(event: BusEvent) -> list[str]:
-    if isinstance(event, SessionsRevoked):
+    if isinstance(event, SessionsRevoked | ReadMarkerMoved):
         return [user_channel(event.user_id)]
     if isinstance(event, MemberJoined | MemberLeft):
         return [room_channel(event.room_id), user_channel(event.user.id)]
@@ -43,7 +46,7 @@ class Envelope:
 
     type: str
     room_id: int
-    seq: int | None  # messages only
+    seq: int | None  # positions of the room's stream only (messages, edits, deletes)
     user_id: int | None  # the author, the member who joined/left, the one typing
     text: str
 
@@ -57,11 +60,17 @@ def bus_payload(event: BusEvent) -> str:
     """
     if isinstance(event, SessionsRevoked):
         return f"sessions_revoked 0 0 {event.user_id}\n{event.reason}"
+    if isinstance(event, ReadMarkerMoved):
+        return f"read {event.room_id} 0 {event.user_id}\n{read_frame(event.room_id, event.seq)}"
     text = event_frame(event)
     match event:
         case MessagePosted(message=m):
             kind = "new_message" if m.kind == "user" else "system_message"
             header = f"{kind} {m.room_id} {m.seq} {m.author.id if m.author else 0}"
+        case MessageEdited(room_id=room_id, seq=seq):
+            header = f"message_edited {room_id} {seq} 0"
+        case MessageDeleted(room_id=room_id, seq=seq):
+            header = f"message_deleted {room_id} {seq} 0"
         case MemberJoined(room_id=room_id, user=user):
             header = f"join_room {room_id} 0 {user.id}"
         case MemberLeft(room_id=room_id, user=user):

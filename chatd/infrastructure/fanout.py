@@ -28,6 +28,10 @@ class RevocationListener(Protocol):
     def __call__(self, user_id: int, reason: str) -> None: ...
 
 
+class UserFrameListener(Protocol):
+    def __call__(self, user_id: int, frame: str) -> None: ...
+
+
 class Fanout:
     def __init__(
         self,
@@ -52,6 +56,7 @@ class Fanout:
         self._tasks: set[asyncio.Task] = set()
         self._on_membership: MembershipListener | None = None
         self._on_revoked: RevocationListener | None = None
+        self._on_user_frame: UserFrameListener | None = None
 
     def on_membership_change(self, listener: MembershipListener) -> None:
         """Who hears of a user's joins and leaves made elsewhere (the Sessions use case)."""
@@ -60,6 +65,10 @@ class Fanout:
     def on_sessions_revoked(self, listener: RevocationListener) -> None:
         """Who closes the sockets of a user whose login ended (the Sessions use case)."""
         self._on_revoked = listener
+
+    def on_frame_for_user(self, listener: UserFrameListener) -> None:
+        """Who passes a frame meant for every connection of a user on to them (read markers)."""
+        self._on_user_frame = listener
 
     # What the bus hands over (BusSink).
 
@@ -74,6 +83,8 @@ class Fanout:
             self._on_membership(user_id, envelope.room_id, joined=joined, frame=envelope.text)
         elif envelope.type == "sessions_revoked" and self._on_revoked is not None:
             self._on_revoked(user_id, envelope.text)
+        elif envelope.type == "read" and self._on_user_frame is not None:
+            self._on_user_frame(user_id, envelope.text)
 
     def on_reconnected(self) -> None:
         for feed in self._feeds.values():

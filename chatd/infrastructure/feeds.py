@@ -9,10 +9,10 @@ import asyncio
 import logging
 
 from chatd.application.delivery import RoomCursor, seq_after_hole
-from chatd.application.frames import message_frame
+from chatd.application.frames import position_frame
 from chatd.application.ports import MessageReader, Outbox
 from chatd.domain.errors import Unavailable
-from chatd.domain.model import Message
+from chatd.domain.events import Position
 from chatd.infrastructure.channels import Envelope
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class RoomFeed:
         finally:
             self._filling = None
 
-    async def _fetch_page(self) -> list[Message] | None:
+    async def _fetch_page(self) -> list[Position] | None:
         assert self.last_seq is not None
         try:
             return await self._messages.list_after(self.room_id, self.last_seq, limit=FILL_PAGE)
@@ -190,16 +190,16 @@ class RoomFeed:
             log.exception("room %s: gap fill failed; retrying", self.room_id)
             return None
 
-    def _deliver_rows(self, rows: list[Message]) -> int:
+    def _deliver_rows(self, rows: list[Position]) -> int:
         delivered = 0
         for message in rows:
             assert self.last_seq is not None
             if message.seq == self.last_seq + 1:
-                self._deliver(message.seq, message_frame(message))
+                self._deliver(message.seq, position_frame(message))
                 delivered += 1
         return delivered
 
-    def _step_over_hole(self, rows: list[Message]) -> None:
+    def _step_over_hole(self, rows: list[Position]) -> None:
         assert self.last_seq is not None
         after = seq_after_hole(self.last_seq, [*self._pending, *(m.seq for m in rows)])
         if after != self.last_seq:

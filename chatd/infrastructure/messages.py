@@ -1,35 +1,50 @@
 """Messages in PostgreSQL, numbered per room by the room row's last_seq counter."""
 
+import logging
 from dataclasses import dataclass
 
 import asyncpg
 
 from chatd.domain.errors import Forbidden, NotFound
+from chatd.domain.events import MessageDeleted, MessageEdited, Position
 from chatd.domain.model import Message, MessageKind, User
 from chatd.infrastructure.accounts import row_to_user
 from chatd.infrastructure.group_commit import GroupCommit
 from chatd.infrastructure.outages import unavailable_on_outage
 
+log = logging.getLogger(__name__)
+
 NO_UPPER_BOUND = 2**63 - 1
 
 MESSAGE_SELECT = """
     SELECT m.id, m.room_id, m.seq, m.kind, m.body, m.client_id, m.created_at,
+           m.target_seq, m.edited_at, m.deleted_at,
            u.id AS author_id, u.username AS author_username, u.created_at AS author_created_at
     FROM messages m LEFT JOIN users u ON u.id = m.author_id
 """
 
-# Both pages are a range scan of messages_room_seq_key, whatever the size of the room.
+# History: messages only (user and system, as they are now); the seqs of edits and deletes are
+# gaps. Both pages are a range scan of messages_room_seq_key, whatever the size of the room.
 PAGE_BELOW_SQL = f"""{MESSAGE_SELECT}
-    WHERE m.room_id = $1 AND m.seq < $2
+    WHERE m.room_id = $1 AND m.seq < $2 AND m.kind IN ('user', 'system')
     ORDER BY m.seq DESC
     LIMIT $3
 """
 
 PAGE_ABOVE_SQL = f"""{MESSAGE_SELECT}
-    WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3
+    WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3 AND m.kind IN ('user', 'system')
     ORDER BY m.seq
     LIMIT $4
 """
+
+# The stream: every position (messages, edits, deletes), for resume, replay and gap filling.
+STREAM_SQL = f"""{MESSAGE_SELECT}
+    WHERE m.room_id = $1 AND m.seq > $2
+    ORDER BY m.seq
+    LIMIT $3
+"""
+
+BY_IDS_SQL = f"{MESSAGE_SELECT} WHERE m.id = ANY ($1)"
 
 LOCK_ROOM_SQL = "SELECT owner_id FROM rooms WHERE id = $1 FOR NO KEY UPDATE"
 
@@ -44,7 +59,27 @@ def row_to_message(row: asyncpg.Record) -> Message:
         body=row["body"],
         client_id=row["client_id"],
         created_at=row["created_at"],
+        edited_at=row["edited_at"],
+        deleted=row["deleted_at"] is not None,
     )
+
+
+def row_to_position(row: asyncpg.Record) -> Position:
+    """A row of the stream: a message, or the edit or delete event stored at that seq."""
+    match row["kind"]:
+        case "edit":
+            return MessageEdited(
+                room_id=row["room_id"],
+                seq=row["seq"],
+                target_seq=row["target_seq"],
+                body=row["body"],
+                edited_at=row["created_at"],
+            )
+        case "delete":
+            return MessageDeleted(
+                room_id=row["room_id"], seq=row["seq"], target_seq=row["target_seq"]
+            )
+    return row_to_message(row)
 
 
 async def insert_message(
@@ -125,7 +160,24 @@ class PgMessageRepo:
             [p.body for p in posts],
             [p.client_id for p in posts],
         )
-        return [_stored(post, row) for post, row in zip(posts, rows, strict=True)]
+        results = [_stored(post, row) for post, row in zip(posts, rows, strict=True)]
+        repeats = [row["id"] for row in rows if row["status"] == "repeat"]
+        if repeats:  # rare (a client's retry): read those back as they are now, edits and all
+            results = await self._as_now(results, repeats)
+        return results
+
+    async def _as_now(
+        self, results: list[tuple[Message, bool] | Exception], repeats: list[int]
+    ) -> list[tuple[Message, bool] | Exception]:
+        """The repeated messages with their current body, edited_at and deleted. The batch is
+        committed already: if this read fails, the repeats go back as the store saw them."""
+        try:
+            rows = await self._pool.fetch(BY_IDS_SQL, repeats)
+        except Exception as error:
+            log.warning("reading back %s repeated messages failed: %r", len(repeats), error)
+            return results
+        current = {row["id"]: row_to_message(row) for row in rows}
+        return [_current(result, current) for result in results]
 
     async def history(
         self, room_id: int, *, before_seq: int | None, after_seq: int | None, limit: int
@@ -137,8 +189,9 @@ class PgMessageRepo:
             rows = reversed(await self._pool.fetch(PAGE_BELOW_SQL, room_id, upper, limit))
         return [row_to_message(row) for row in rows]
 
-    async def list_after(self, room_id: int, after_seq: int, *, limit: int) -> list[Message]:
-        return await self.history(room_id, before_seq=None, after_seq=after_seq, limit=limit)
+    async def list_after(self, room_id: int, after_seq: int, *, limit: int) -> list[Position]:
+        rows = await self._pool.fetch(STREAM_SQL, room_id, after_seq, limit)
+        return [row_to_position(row) for row in rows]
 
     async def last_seq(self, room_id: int) -> int:
         seq = await self._pool.fetchval("SELECT last_seq FROM rooms WHERE id = $1", room_id)
@@ -160,5 +213,14 @@ def _stored(post: _Post, row: asyncpg.Record) -> tuple[Message, bool] | Exceptio
         body=row["body"],
         client_id=post.client_id,
         created_at=row["created_at"],
+        deleted=row["body"] is None,  # a repeat of a message deleted since
     )
     return message, status == "stored"
+
+
+def _current(
+    result: tuple[Message, bool] | Exception, current: dict[int, Message]
+) -> tuple[Message, bool] | Exception:
+    if isinstance(result, Exception) or result[1]:
+        return result
+    return current.get(result[0].id, result[0]), False

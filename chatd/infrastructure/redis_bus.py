@@ -5,6 +5,9 @@ the publishes of concurrent callers share one pipeline. One subscriber task per 
 channels its connections need and hands each frame to the Fanout. Pub/Sub drops what is published
 while the subscriber is away, so after every reconnect the Fanout is told to check its rooms
 against the database.
+
+A connection that stops answering without closing (a paused Redis, a lost route) is found by a
+PING every `health_interval` seconds: no PONG within one more interval, and the bus reconnects.
 """
 
 import asyncio
@@ -26,10 +29,18 @@ log = logging.getLogger(__name__)
 # to every process).
 CONTROL_CHANNEL = "chatd:control"
 BACKOFF_START, BACKOFF_MAX = 0.05, 2.0
+HEALTH_INTERVAL = 5.0
+HEALTH_MESSAGE = "chatd-health"
+
+
+class NoPong(ConnectionError):
+    """Redis did not answer the bus's PING in time: the connection is taken for dead."""
 
 
 class RedisBus:
-    def __init__(self, *, publisher: redis.Redis, url: str) -> None:
+    def __init__(
+        self, *, publisher: redis.Redis, url: str, health_interval: float = HEALTH_INTERVAL
+    ) -> None:
         self._publisher = publisher
         # Concurrent publishes of this process go to Redis in one pipeline (group commit).
         self._publishes: GroupCommit[list[tuple[str, str]], None] = GroupCommit(self._publish_batch)
@@ -37,6 +48,8 @@ class RedisBus:
         # silently re-established by redis-py (we would not know what was lost meanwhile).
         self._client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
         self._sink: BusSink | None = None
+        self._health_interval = health_interval
+        self._pong: asyncio.Event = asyncio.Event()
         self._channels: set[str] = {CONTROL_CHANNEL}
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._commands: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -135,6 +148,7 @@ class RedisBus:
         tasks = [
             asyncio.create_task(self._read(pubsub)),
             asyncio.create_task(self._send_commands(pubsub)),
+            asyncio.create_task(self._check_health(pubsub)),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -154,10 +168,23 @@ class RedisBus:
             else:
                 await pubsub.unsubscribe(channel)
 
+    async def _check_health(self, pubsub: redis.client.PubSub) -> None:
+        while True:
+            await asyncio.sleep(self._health_interval)
+            self._pong.clear()
+            await pubsub.ping(HEALTH_MESSAGE)
+            try:
+                await asyncio.wait_for(self._pong.wait(), self._health_interval)
+            except TimeoutError:
+                raise NoPong(f"no PONG within {self._health_interval}s") from None
+
     async def _read(self, pubsub: redis.client.PubSub) -> None:
         while True:
             message = await pubsub.get_message(timeout=None)
             if message is None:
+                continue
+            if message["type"] == "pong":
+                self._pong.set()
                 continue
             channel = message["channel"].decode()
             if message["type"] == "message":

@@ -22,7 +22,6 @@ from chatd.interfaces.ws_frames import ClientFrame, parse_frame
 log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024  # aiohttp closes with 1009 past this
-HEARTBEAT = 30.0
 UNSUPPORTED_DATA = 1003
 INTERNAL_ERROR = 1011
 SHUTDOWN_DRAIN = 2.0
@@ -46,7 +45,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         raise web.HTTPForbidden(text="origin not allowed")
     ws = web.WebSocketResponse(
         max_msg_size=MAX_FRAME_BYTES,
-        heartbeat=HEARTBEAT,
+        heartbeat=request.app[SETTINGS].ws_heartbeat,
         compress=request.app[SETTINGS].ws_compression,
     )
     await ws.prepare(request)

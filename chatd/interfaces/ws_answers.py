@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from chatd.application.frames import dumps, error_frame, message_json
+from chatd.application.frames import ack_frame, edit_json, error_frame, message_ack
 from chatd.application.sessions import Session, Sessions
 from chatd.interfaces.errors import as_domain_error, retry_after
 from chatd.interfaces.http import to_json
@@ -51,9 +51,9 @@ class FrameAnswers:
 
     async def _answer(self, frame: ClientFrame) -> None:
         try:
-            reply = await HANDLERS[frame.type](self._sessions, self._session, frame)
-            if reply is not None:
-                self._session.outbox.send(dumps({"type": "ack", "ref": frame.ref, **reply}))
+            ack = await HANDLERS[frame.type](self._sessions, self._session, frame)
+            if ack is not None:
+                self._session.outbox.send(ack)
         except Exception as exc:
             self._refuse(frame.ref, exc)
 
@@ -63,43 +63,66 @@ class FrameAnswers:
         self._session.outbox.send(error_frame(ref, error, retry_after=retry_after(error)))
 
 
-async def join_room(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
-    return {"room": to_json(await sessions.join(session, frame.room_id))}
+# Each handler answers with its `ack` frame's text, or None when the frame gets no ack.
 
 
-async def leave_room(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
+async def join_room(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
+    return ack_frame(frame.ref, {"room": to_json(await sessions.join(session, frame.room_id))})
+
+
+async def leave_room(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
     await sessions.leave(session, frame.room_id)
-    return {}
+    return ack_frame(frame.ref, {})
 
 
-async def send_message(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
+async def send_message(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
     message = await sessions.send_message(
         session, room_id=frame.room_id, body=frame.body, client_id=frame.client_id
     )
-    return {"message": message_json(message)}
+    return message_ack(frame.ref, message)
 
 
-async def typing(sessions: Sessions, session: Session, frame: ClientFrame) -> dict | None:
+async def typing(sessions: Sessions, session: Session, frame: ClientFrame) -> str | None:
     await sessions.typing(session, frame.room_id)
-    return {} if frame.ref is not None else None
+    return ack_frame(frame.ref, {}) if frame.ref is not None else None
 
 
 async def resume(sessions: Sessions, session: Session, frame: ClientFrame) -> None:
     await sessions.resume(session, frame.positions, ref=frame.ref)
 
 
-async def auth(sessions: Sessions, session: Session, frame: ClientFrame) -> dict:
+async def read(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
+    seq = await sessions.chat.mark_read(session, room_id=frame.room_id, seq=frame.seq)
+    return ack_frame(frame.ref, {"room_id": frame.room_id, "seq": seq})
+
+
+async def edit_message(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
+    edited = await sessions.chat.edit_message(
+        session, room_id=frame.room_id, seq=frame.seq, body=frame.body
+    )
+    return ack_frame(frame.ref, {"edit": edit_json(edited)})
+
+
+async def delete_message(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
+    await sessions.chat.delete_message(session, room_id=frame.room_id, seq=frame.seq)
+    return ack_frame(frame.ref, {})
+
+
+async def auth(sessions: Sessions, session: Session, frame: ClientFrame) -> str:
     """A fresh access token for the open socket (its `resume`, if any, is not read)."""
     await sessions.renew(session, frame.token)
-    return {}
+    return ack_frame(frame.ref, {})
 
 
-HANDLERS: dict[str, Callable[[Sessions, Session, ClientFrame], Awaitable[dict | None]]] = {
+HANDLERS: dict[str, Callable[[Sessions, Session, ClientFrame], Awaitable[str | None]]] = {
     "auth": auth,
     "join_room": join_room,
     "leave_room": leave_room,
     "send_message": send_message,
     "typing": typing,
     "resume": resume,
+    "read": read,
+    "edit_message": edit_message,
+    "delete_message": delete_message,
 }
 HANDLERS = timed_handlers(HANDLERS)  # chatd_ws_frame_duration_seconds, by frame type

@@ -28,6 +28,7 @@ class ClientFrame:
     client_id: str | None = None
     token: str = ""
     positions: dict[int, int] = field(default_factory=dict)  # resume: room_id -> last_seq
+    seq: int = 0  # read: the marker's new position; edit/delete_message: the message's seq
 
 
 def parse_frame(text: str) -> ClientFrame:
@@ -119,6 +120,28 @@ def _send_message(data: dict[str, Any], ref: Any) -> ClientFrame:
     )
 
 
+def _read(data: dict[str, Any], ref: Any) -> ClientFrame:
+    seq = data.get("seq")
+    if not _is_int(seq) or not 0 <= seq <= MAX_ID:
+        raise FrameError("'seq' must be an integer >= 0", code="invalid_field")
+    return ClientFrame("read", ref, room_id=_positive_id(data, "room_id"), seq=seq)
+
+
+def _edit_message(data: dict[str, Any], ref: Any) -> ClientFrame:
+    return ClientFrame(
+        "edit_message",
+        ref,
+        room_id=_positive_id(data, "room_id"),
+        seq=_positive_id(data, "seq"),
+        body=_string(data, "body") or "",
+    )
+
+
+def _delete_message(data: dict[str, Any], ref: Any) -> ClientFrame:
+    room_id, seq = _positive_id(data, "room_id"), _positive_id(data, "seq")
+    return ClientFrame("delete_message", ref, room_id=room_id, seq=seq)
+
+
 def _resume(data: dict[str, Any], ref: Any) -> ClientFrame:
     return ClientFrame("resume", ref, positions=_positions(data.get("rooms"), "rooms"))
 
@@ -130,4 +153,7 @@ PARSERS = {
     "typing": _room("typing"),
     "send_message": _send_message,
     "resume": _resume,
+    "read": _read,
+    "edit_message": _edit_message,
+    "delete_message": _delete_message,
 }

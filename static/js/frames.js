@@ -2,7 +2,7 @@
 import { advancePosition, roomLabel, state } from "./state.js";
 import { showError, showNotice } from "./notices.js";
 import { membershipChanged, renderRooms } from "./rooms.js";
-import { openRoom, receive, renderHeader, roomLeft } from "./room_view.js";
+import { changed, openRoom, receive, renderHeader, roomLeft } from "./room_view.js";
 import { loadMembers, presenceChanged } from "./members.js";
 import { someoneTyping, stoppedTyping } from "./typing.js";
 
@@ -16,6 +16,11 @@ export function onFrame(frame, { refreshRooms }) {
     case "system_message":
       systemMessage(frame.message);
       return receive(frame.message);
+    case "message_edited":
+    case "message_deleted":
+      // An edit or a delete is a position of the room's stream of its own (seq), about the
+      // message at target_seq.
+      return changed(frame);
     case "join_room":
       if (frame.user.id !== state.user.id) return membersChanged(frame.room_id, +1);
       return joinedElsewhere(frame.room_id, refreshRooms);
@@ -40,7 +45,7 @@ export function onFrame(frame, { refreshRooms }) {
     case "read": // another tab's read marker: its seq is not a position of the stream
       return;
     default:
-      // A frame this page does not know yet (`message_edited`, `message_deleted`…) is ignored,
+      // A frame this page does not know yet is ignored,
       // but when it is a position of a room's stream it moves the resume position past it, if
       // it is the next one: a resume then neither replays it nor skips a message before it.
       if (Number.isInteger(frame.room_id) && Number.isInteger(frame.seq)) {

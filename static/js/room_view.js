@@ -5,7 +5,7 @@ import { api } from "./api.js";
 import { $ } from "./dom.js";
 import { saved } from "./store.js";
 import { forgetRoom, notePosition, roomLabel, state, stillSignedIn } from "./state.js";
-import { addMessages, loadedSeqs, resetTimeline } from "./timeline.js";
+import { addMessages, changeMessage, loadedSeqs, resetTimeline } from "./timeline.js";
 import { membershipChanged, renderRooms } from "./rooms.js";
 import { showComposer } from "./composer.js";
 import { clearTyping } from "./typing.js";
@@ -66,6 +66,17 @@ export function receive(message, { ownSend = false } = {}) {
       state.unread.set(message.room_id, (state.unread.get(message.room_id) || 0) + 1);
       renderRooms();
     }
+  }
+}
+
+/** A message_edited or message_deleted frame: the resume position moves past it. */
+export function changed(frame) {
+  notePosition(frame.room_id, frame.seq);
+  if (frame.room_id !== state.current) return;
+  if (frame.type === "message_edited") {
+    changeMessage(frame.target_seq, { body: frame.body, edited_at: frame.edited_at });
+  } else {
+    changeMessage(frame.target_seq, { body: null, deleted: true });
   }
 }
 

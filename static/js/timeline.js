@@ -44,6 +44,14 @@ export function addMessages(incoming, { ownSend = false } = {}) {
   else if (appending) $("jump").hidden = false;
 }
 
+/** An edit or delete of a message on screen (one not loaded yet comes from history as it is). */
+export function changeMessage(seq, patch) {
+  const index = messages.findIndex((message) => message.seq === seq);
+  if (index < 0) return;
+  messages[index] = { ...messages[index], ...patch };
+  rerender();
+}
+
 function rerender() {
   const fromBottom = list().scrollHeight - list().scrollTop;
   const items = [];
@@ -107,8 +115,11 @@ function itemsFor(message, previous) {
 function messageItem(message, date, continued) {
   const time = el("time", { text: clock(date), attrs: { datetime: message.created_at } });
   time.title = date.toLocaleString();
-  const body = el("div", { className: "body", text: message.body });
+  let text = message.deleted ? "This message was deleted." : message.body;
+  if (message.edited_at && !message.deleted) text = `${text} (edited)`;
+  const body = el("div", { className: "body", text });
   const item = el("li", { className: "msg", attrs: { "data-seq": message.seq } });
+  item.classList.toggle("deleted", Boolean(message.deleted));
   if (message.kind === "system") {
     item.classList.add("system");
     item.append(body, time);

@@ -11,6 +11,7 @@ from tests.support import Api
 from tests.wsclient import WsClient
 
 MESSAGE_KEYS = {"id", "room_id", "seq", "kind", "author", "body", "client_id", "created_at"}
+MESSAGE_KEYS |= {"edited_at", "deleted"}  # the chat features' edits and deletes
 
 
 async def post(api, token: str, room: dict, body: str, client_id: str | None = None) -> dict:

@@ -3,6 +3,7 @@ that follow interest, and recovery when the subscriber connection is killed."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import pytest
 import redis.asyncio as redis
@@ -12,6 +13,7 @@ from chatd.infrastructure.channels import Envelope, room_channel, user_channel
 from chatd.infrastructure.redis_bus import RedisBus
 from tests.fake_rooms import message
 from tests.fakes import ALICE
+from tests.faults.proxy import TcpProxy
 
 
 class Sink:
@@ -100,3 +102,36 @@ async def test_publishing_with_redis_gone_does_not_fail_the_caller(redis_url):
     await bus.publish(MessagePosted(message(3, 1)))  # logged; the post itself is committed
     await bus.aclose()
     await gone.aclose()
+
+
+@pytest.mark.slow
+async def test_a_silent_connection_is_found_by_the_health_check(redis_url, redis_client, caplog):
+    """Redis stops answering without closing (a blackhole): no PONG, so the bus reconnects,
+    and says so, once Redis can be reached again."""
+    proxy = await TcpProxy(**upstream_of(redis_url)).start()
+    bus = RedisBus(
+        publisher=redis_client, url=f"redis://127.0.0.1:{proxy.port}/0", health_interval=0.2
+    )
+    sink = Sink()
+    bus.attach(sink)
+    bus.start()
+    try:
+        await asyncio.wait_for(bus.subscribe(room_channel(3)), 5)
+        proxy.blackhole()
+        async with asyncio.timeout(10):
+            while "no PONG" not in caplog.text:  # noqa: ASYNC110 (log records, polled)
+                await asyncio.sleep(0.05)
+        proxy.heal()
+        await asyncio.wait_for(sink.reconnected.wait(), 20)
+        await RedisBus(publisher=redis_client, url=redis_url).publish(MessagePosted(message(3, 1)))
+        assert (await sink.next())[1].seq == 1
+    finally:
+        await bus.aclose()
+        await proxy.aclose()
+
+
+def upstream_of(url: str) -> dict:
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return {"unix": parts.path}
+    return {"upstream_host": parts.hostname, "upstream_port": parts.port or 6379}

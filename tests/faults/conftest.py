@@ -1,0 +1,79 @@
+"""The fault suites' fixtures: private servers to kill, the TCP proxy, and the figures.
+
+Each test reports its figures (`[lost 0 of 10000, ...]`) through the `figures` fixture: printed
+at once (seen with -s or -rA) and again in the terminal summary of every run, so CI output
+carries them.
+"""
+
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults.proxy import TcpProxy
+from tests.faults.servers import PostgresProcess, RedisProcess
+
+FIGURES = pytest.StashKey[list[tuple[str, str]]]()
+
+
+@pytest.fixture
+def figures(request) -> Callable[[str], None]:
+    """figures("lost 0 of 10000, ...") prints `[…]` and keeps it for the summary."""
+    kept = request.config.stash.setdefault(FIGURES, [])
+
+    def report(text: str) -> None:
+        line = f"[{text}]"
+        print(f"{request.node.name}: {line}")
+        kept.append((request.node.nodeid, line))
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    kept = config.stash.get(FIGURES, [])
+    if kept:
+        terminalreporter.section("fault figures")
+        for nodeid, line in kept:
+            terminalreporter.write_line(f"{nodeid} {line}")
+
+
+@pytest.fixture
+async def private_redis() -> AsyncIterator[RedisProcess]:
+    server = RedisProcess(Path(tempfile.mkdtemp(prefix="chatd-fault-redis-")))
+    await server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.directory, ignore_errors=True)
+
+
+@pytest.fixture
+async def private_postgres(settings) -> AsyncIterator[PostgresProcess]:
+    server = PostgresProcess()
+    try:
+        await server.migrate(settings.sql_dir)
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+async def proxies() -> AsyncIterator[Callable[..., TcpProxy]]:
+    """proxies(upstream_host=…, upstream_port=…) or proxies(unix=…): a started TcpProxy,
+    closed after the test."""
+    made: list[TcpProxy] = []
+
+    async def make(**upstream) -> TcpProxy:
+        made.append(await TcpProxy(**upstream).start())
+        return made[-1]
+
+    yield make
+    for proxy in made:
+        await proxy.aclose()
+
+
+@pytest.fixture(autouse=True)
+def _slow_only(request) -> Iterator[None]:
+    assert request.node.get_closest_marker("slow"), "every fault test is marked slow"
+    yield
