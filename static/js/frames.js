@@ -5,6 +5,7 @@ import { membershipChanged, renderRooms } from "./rooms.js";
 import { changed, openRoom, receive, renderHeader, roomLeft } from "./room_view.js";
 import { loadMembers, presenceChanged } from "./members.js";
 import { someoneTyping, stoppedTyping } from "./typing.js";
+import { readElsewhere } from "./reading.js";
 
 export function onFrame(frame, { refreshRooms }) {
   switch (frame.type) {
@@ -38,16 +39,17 @@ export function onFrame(frame, { refreshRooms }) {
       if (frame.room_id === state.current) openRoom(frame.room_id).catch(() => {});
       return;
     case "error":
-      // Not for the person: a resume naming a room left meanwhile (`ready` puts that right), or
-      // a typing notice that raced a leave.
-      if (frame.ref !== "auth" && frame.ref !== "typing") showError("chat-error", frame);
+      // Not for the person: a resume naming a room left meanwhile (`ready` puts that right), a
+      // typing notice or a read marker that raced a leave.
+      if (!["auth", "typing", "read"].includes(frame.ref)) showError("chat-error", frame);
       return;
-    case "read": // another tab's read marker: its seq is not a position of the stream
+    case "read": // the user's read marker moved: its seq is not a position of the stream
+      return readElsewhere(frame);
+    case "ack": // of a frame sent without waiting for its reply (a read marker, typing)
       return;
     default:
-      // A frame this page does not know yet is ignored,
-      // but when it is a position of a room's stream it moves the resume position past it, if
-      // it is the next one: a resume then neither replays it nor skips a message before it.
+      // A frame this page does not know yet is ignored, but when it is a position of a room's stream
+      // it moves the resume position past it, if it is the next one: a resume then neither replays it nor skips a message before it.
       if (Number.isInteger(frame.room_id) && Number.isInteger(frame.seq)) {
         advancePosition(frame.room_id, frame.seq);
       }
@@ -84,7 +86,6 @@ function removed(roomId) {
 
 /** The rooms of `ready` are the truth: joins and leaves made while the socket was down. */
 function ready(frame, refreshRooms) {
-  state.joinedIds = new Set(frame.rooms);
   const member = new Set(frame.rooms);
   for (const roomId of [...state.positions.keys()]) {
     if (!member.has(roomId)) state.positions.delete(roomId);
@@ -101,7 +102,6 @@ function ready(frame, refreshRooms) {
 
 async function joinedElsewhere(roomId, refreshRooms) {
   membershipChanged();
-  state.joinedIds.add(roomId);
   const room = state.rooms.get(roomId);
   if (room && room.joined) return;
   if (room) room.joined = true;

@@ -9,7 +9,8 @@ import { LiveConnection } from "./live.js";
 import { clearError, showError, showStatus } from "./notices.js";
 import { createRoom, initRooms, loadRooms, pollRooms, refreshRooms, renderRooms } from "./rooms.js";
 import { focusComposer, initComposer, showComposer } from "./composer.js";
-import { resetTimeline, watchScrolling } from "./timeline.js";
+import { changeMessage, rerender, resetTimeline, watchScrolling } from "./timeline.js";
+import { initMessageTools } from "./message_tools.js";
 import { clearTyping } from "./typing.js";
 import { onFrame } from "./frames.js";
 import {
@@ -18,6 +19,7 @@ import {
 } from "./room_view.js";
 import { forgetMembers, initMembers } from "./members.js";
 import { initInvite, memberAction } from "./member_actions.js";
+import { initReading, markRead } from "./reading.js";
 
 const live = new LiveConnection({
   token: accessToken,
@@ -137,7 +139,9 @@ initRooms({
   decline: (invitation) => guarded("chat-error", () => declineInvitation(invitation)),
 });
 initComposer(live, { sent: (message) => receive(message, { ownSend: true }) });
-watchScrolling();
+watchScrolling({ bottom: markRead });
+initMessageTools(live, { change: changeMessage, redraw: rerender });
+initReading(live);
 
 $("new-room").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -156,7 +160,10 @@ $("join").addEventListener("click", () =>
 );
 $("leave").addEventListener("click", () => guarded("chat-error", leaveCurrent));
 $("older").addEventListener("click", () => guarded("chat-error", loadOlder));
-initMembers({ act: (action, member) => guarded("chat-error", () => memberAction(action, member)) });
+initMembers({
+  act: (action, member) => guarded("chat-error", () => memberAction(action, member)),
+  roleChanged: rerender,
+});
 initInvite({ guarded });
 
 $("rooms-toggle").addEventListener("click", () => {

@@ -47,7 +47,6 @@ export async function openDm(user) {
   membershipChanged();
   const known = state.rooms.get(room.id);
   state.rooms.set(room.id, { ...known, ...room, joined: true });
-  state.joinedIds.add(room.id);
   showMembers(false);
   await openRoom(room.id);
 }

@@ -16,6 +16,7 @@ let asked = 0; // the latest list asked for: an older answer arriving later is d
 const heard = new Map(); // user id -> online, from presence frames that came while loads > 0
 let menu = { userId: null, confirm: false }; // whose actions are unfolded; a ban to confirm
 let onAction = () => {};
+let onRoleChanged = () => {};
 
 export async function loadMembers(roomId) {
   const [epoch, mine] = [state.epoch, ++asked];
@@ -32,10 +33,12 @@ export async function loadMembers(roomId) {
     heard.has(member.user.id) ? { ...member, online: heard.get(member.user.id) } : member,
   );
   if (shownRoom !== roomId) menu = { userId: null, confirm: false };
+  const roleBefore = myRole();
   shownRoom = roomId;
   const room = state.rooms.get(roomId);
   if (room) room.member_count = members.length;
   renderMembers();
+  if (myRole() !== roleBefore) onRoleChanged();
 }
 
 /**
@@ -165,12 +168,14 @@ export function showMembers(open) {
 }
 
 /**
- * act(action, member) carries out a menu's choice. The list folds away on Escape and on a
+ * act(action, member) carries out a menu's choice; roleChanged() runs when the user's own role
+ * in the open room is read different (what they may do to messages changes). The list folds away on Escape and on a
  * click anywhere else (the path of the click is read as it was: a menu's button is gone from
  * the page once the list is drawn again).
  */
-export function initMembers({ act: given }) {
+export function initMembers({ act: given, roleChanged }) {
   onAction = given;
+  onRoleChanged = roleChanged;
   $("members-toggle").addEventListener("click", () => showMembers($("members").hidden));
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !$("members").hidden) showMembers(false);

@@ -9,6 +9,7 @@ import { addMessages, changeMessage, loadedSeqs, resetTimeline } from "./timelin
 import { membershipChanged, renderRooms } from "./rooms.js";
 import { showComposer } from "./composer.js";
 import { clearTyping } from "./typing.js";
+import { markRead } from "./reading.js";
 import { loadMembers, renderMembers } from "./members.js";
 
 const PAGE = 50;
@@ -20,6 +21,7 @@ export async function openRoom(roomId) {
   saved.setRoom(roomId);
   state.unread.delete(roomId);
   holesAsked.clear();
+  notMessages.clear();
   document.body.classList.remove("rooms-open");
   $("rooms-toggle").setAttribute("aria-expanded", "false");
   resetTimeline();
@@ -59,6 +61,7 @@ export function receive(message, { ownSend = false } = {}) {
   notePosition(message.room_id, message.seq);
   if (message.room_id === state.current) {
     addMessages([message], { ownSend });
+    markRead();
     fillHoles(message.room_id);
   } else if (message.kind === "user" && message.author.id !== state.user.id) {
     const room = state.rooms.get(message.room_id);
@@ -73,6 +76,7 @@ export function receive(message, { ownSend = false } = {}) {
 export function changed(frame) {
   notePosition(frame.room_id, frame.seq);
   if (frame.room_id !== state.current) return;
+  notMessages.add(frame.seq);
   if (frame.type === "message_edited") {
     changeMessage(frame.target_seq, { body: frame.body, edited_at: frame.edited_at });
   } else {
@@ -87,7 +91,13 @@ async function loadPage(roomId, query) {
   const room = state.rooms.get(roomId);
   if (room && room.joined && !state.positions.has(roomId)) state.positions.set(roomId, 0);
   for (const message of messages) notePosition(roomId, message.seq);
+  // A page holds every message of its range: the seqs missing between two of them are edits
+  // and deletes, not holes to read.
+  for (let i = 1; i < messages.length; i++) {
+    for (let seq = messages[i - 1].seq + 1; seq < messages[i].seq; seq++) notMessages.add(seq);
+  }
   addMessages(messages);
+  markRead();
   await fillHoles(roomId);
   return messages;
 }
@@ -99,13 +109,19 @@ export async function loadOlder() {
 }
 
 const holesAsked = new Set();
+const notMessages = new Set(); // seqs of the open room known to be edits or deletes
+
+function onlyChanges(after, before) {
+  for (let seq = after + 1; seq < before; seq++) if (!notMessages.has(seq)) return false;
+  return true;
+}
 
 async function fillHoles(roomId) {
   const seqs = loadedSeqs();
   for (let i = 1; i < seqs.length; i++) {
     const [after, before] = [seqs[i - 1], seqs[i]];
     const key = `${roomId}:${after}:${before}`;
-    if (before - after > 1 && !holesAsked.has(key)) {
+    if (before - after > 1 && !holesAsked.has(key) && !onlyChanges(after, before)) {
       holesAsked.add(key);
       await loadPage(roomId, `after_seq=${after}&before_seq=${before}&limit=200`);
     }
@@ -117,7 +133,6 @@ export async function joinCurrent() {
   const room = await api("POST", `/api/rooms/${roomId}/join`);
   membershipChanged();
   state.rooms.set(roomId, { ...room, joined: true });
-  state.joinedIds.add(roomId);
   if (state.current === roomId) await openRoom(roomId);
 }
 
@@ -126,7 +141,6 @@ export async function acceptInvitation({ room }) {
   const joined = await api("POST", `/api/rooms/${room.id}/join`);
   membershipChanged();
   state.rooms.set(room.id, { ...joined, joined: true });
-  state.joinedIds.add(room.id);
   dropInvitation(room.id);
   await openRoom(room.id);
 }

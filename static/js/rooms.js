@@ -27,35 +27,30 @@ export function membershipChanged() {
   membershipVersion += 1;
 }
 
+/**
+ * The user's rooms and DMs with their unread counts (GET /api/me/rooms), the rooms to see and
+ * join (GET /api/rooms) and the pending invitations, read together.
+ */
 export async function loadRooms() {
   const [epoch, version] = [state.epoch, membershipVersion];
-  const [{ rooms }, { invitations }] = await Promise.all([
+  const [listed, mine, { invitations }] = await Promise.all([
     api("GET", "/api/rooms?limit=200"),
+    api("GET", "/api/me/rooms"),
     api("GET", "/api/me/invitations"),
   ]);
   if (!stillSignedIn(epoch)) return;
   if (version !== membershipVersion) return loadRooms();
-  const previous = state.rooms;
-  state.rooms = new Map(rooms.map((room) => [room.id, room]));
-  // DMs (never listed) and rooms beyond the newest 200: kept from what this tab knew.
-  for (const [id, room] of previous) {
-    if (!state.rooms.has(id) && room.joined) state.rooms.set(id, room);
+  state.rooms = new Map(listed.rooms.map((room) => [room.id, { ...room, joined: false }]));
+  for (const room of mine.rooms) {
+    const { unread, last_read_seq: lastRead, ...shape } = room;
+    state.rooms.set(room.id, { ...shape, joined: true });
+    state.readSeq.set(room.id, Math.max(state.readSeq.get(room.id) ?? 0, lastRead));
+    // The open room is being read: its count is not shown (reading clears it on the server).
+    if (unread > 0 && room.id !== state.current) state.unread.set(room.id, unread);
+    else state.unread.delete(room.id);
   }
   state.invitations = invitations;
-  await learnJoined(epoch);
   renderRooms();
-}
-
-/** Rooms the socket says the user is in that no list named (a DM made by the other person). */
-async function learnJoined(epoch) {
-  const missing = [...state.joinedIds].filter((id) => !state.rooms.has(id));
-  const found = await Promise.all(
-    missing.map((id) => api("GET", `/api/rooms/${id}`).catch(() => null)),
-  );
-  if (!stillSignedIn(epoch)) return;
-  for (const room of found) {
-    if (room && state.joinedIds.has(room.id)) state.rooms.set(room.id, { ...room, joined: true });
-  }
 }
 
 /** loadRooms for the background: a failure is not the user's business (the next one retries). */
@@ -136,7 +131,6 @@ export async function createRoom() {
   privately.checked = false;
   updateNameCounter();
   state.rooms.set(room.id, { ...room, joined: true });
-  state.joinedIds.add(room.id);
   state.positions.set(room.id, 0); // a new room has no message yet
   return room;
 }

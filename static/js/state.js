@@ -6,10 +6,10 @@ function fresh(epoch) {
     epoch,
     user: null,
     rooms: new Map(),     // room id -> room, with `joined` (DMs have kind "dm")
-    joinedIds: new Set(), // the rooms the socket says the user is in (DMs are in no listing)
     invitations: [],      // pending invitations to the user: [{room, user, invited_by, created_at}]
     positions: new Map(), // joined room id -> highest seq seen: what a reconnect resumes from
-    unread: new Map(),    // room id -> messages from others that arrived while it was not open
+    unread: new Map(),    // room id -> unread messages from others (GET /api/me/rooms, then live)
+    readSeq: new Map(),   // room id -> the user's read marker, as far as this tab knows
     drafts: new Map(),    // room id -> unsent text
     current: null,        // the room on screen
   };
@@ -41,9 +41,9 @@ export function advancePosition(roomId, seq) {
 }
 
 export function forgetRoom(roomId) {
-  state.joinedIds.delete(roomId);
   state.positions.delete(roomId);
   state.unread.delete(roomId);
+  state.readSeq.delete(roomId);
 }
 
 /** A DM is called by the other person's name ("alice & bob" for bob is "alice"). */

@@ -1,6 +1,6 @@
-"""Frames the page does not know yet (a newer server: `message_edited`, `message_deleted`,
-`read`, or anything else) are ignored quietly; a stream position among them moves the room's
-resume position only when it is the next one, and a `read` marker never does."""
+"""Frames the page does not know (a newer server's) are ignored quietly; a stream position among
+them moves the room's resume position only when it is the next one, and a `read` marker never
+does. (`message_edited` and `message_deleted` are known: test_page_changes.py.)"""
 
 import pytest
 from playwright.async_api import Page
@@ -17,7 +17,6 @@ from tests.browser.helpers import (
 
 pytestmark = pytest.mark.slow
 
-EDITED_AT = "2026-11-29T12:00:01+00:00"
 BOB = {"id": 999_999, "username": "bob", "created_at": "2026-11-29T12:00:00+00:00"}
 
 
@@ -30,11 +29,11 @@ async def test_unknown_frames_are_ignored_and_only_the_next_seq_is_a_position(
     room_id = await create_room(page, "general")
     await send(page, "one")  # seq 1: the resume position of the room is 1
 
-    edit = {"type": "message_edited", "target_seq": 1, "body": "1!", "edited_at": EDITED_AT}
-    relay.to_page(**edit, room_id=room_id, seq=2)  # the next position: taken
+    poll = {"type": "poll_created", "question": "lunch?"}  # a frame of the future
+    relay.to_page(**poll, room_id=room_id, seq=2)  # the next position: taken
     relay.to_page(type="read", room_id=room_id, seq=3)  # a read marker: not a position
-    relay.to_page(type="message_deleted", room_id=room_id, seq=4, target_seq=1)  # not the next
-    relay.to_page(**edit, room_id=404, seq=1)  # a room the page is not in
+    relay.to_page(type="poll_closed", room_id=room_id, seq=4, target_seq=2)  # not the next
+    relay.to_page(**poll, room_id=404, seq=1)  # a room the page is not in
     relay.to_page(type="something_from_the_future", room_id=room_id, payload={"seq": 9})
     relay.to_page(type="typing", room_id=room_id, user=BOB)  # after all the others: a marker
     await page.wait_for_selector("#typing:text-is('bob is typing…')")
