@@ -48,8 +48,9 @@ export function onFrame(frame, { refreshRooms }) {
     case "ack": // of a frame sent without waiting for its reply (a read marker, typing)
       return;
     default:
-      // A frame this page does not know yet is ignored, but when it is a position of a room's stream
-      // it moves the resume position past it, if it is the next one: a resume then neither replays it nor skips a message before it.
+      // A frame this page does not know yet is ignored, but when it is a position of a room's
+      // stream it moves the resume position past it, if it is the next one: a resume then
+      // neither replays it nor skips a message before it.
       if (Number.isInteger(frame.room_id) && Number.isInteger(frame.seq)) {
         advancePosition(frame.room_id, frame.seq);
       }
@@ -81,7 +82,8 @@ function removed(roomId) {
   const room = state.rooms.get(roomId);
   if (!room || !room.joined) return;
   roomLeft(roomId);
-  if (how) showNotice(`You were ${how === "banned" ? "banned" : "removed"} from ${roomLabel(room)}.`);
+  const what = how === "banned" ? "banned" : "removed";
+  if (how) showNotice(`You were ${what} from ${roomLabel(room)}.`);
 }
 
 /** The rooms of `ready` are the truth: joins and leaves made while the socket was down. */

@@ -123,7 +123,8 @@ function actionsOn(member) {
 function menuFor(member, actions) {
   const box = el("div", { className: "member-menu" });
   if (menu.confirm) {
-    const question = `Ban ${member.user.username} from this room? They cannot come back until unbanned.`;
+    const name = member.user.username;
+    const question = `Ban ${name} from this room? They cannot come back until unbanned.`;
     const yes = button("Ban", "confirm-ban", null, "danger");
     const no = button("Cancel", "cancel");
     yes.addEventListener("click", () => act("ban", member));
@@ -169,9 +170,9 @@ export function showMembers(open) {
 
 /**
  * act(action, member) carries out a menu's choice; roleChanged() runs when the user's own role
- * in the open room is read different (what they may do to messages changes). The list folds away on Escape and on a
- * click anywhere else (the path of the click is read as it was: a menu's button is gone from
- * the page once the list is drawn again).
+ * in the open room is read different (what they may do to messages changes). The list folds
+ * away on Escape and on a click anywhere else (the path of the click is read as it was: a
+ * menu's button is gone from the page once the list is drawn again).
  */
 export function initMembers({ act: given, roleChanged }) {
   onAction = given;
@@ -182,8 +183,8 @@ export function initMembers({ act: given, roleChanged }) {
   });
   document.addEventListener("click", (event) => {
     if ($("members").hidden) return;
-    const inside = event.composedPath().some((node) => node.id === "members" || node.id === "members-toggle");
-    if (!inside) showMembers(false);
+    const path = event.composedPath();
+    if (!path.some((node) => ["members", "members-toggle"].includes(node.id))) showMembers(false);
   });
 }
 

@@ -102,7 +102,8 @@ export function focusEditor() {
 }
 
 function editor(message) {
-  const box = el("textarea", { className: "edit-box", attrs: { rows: 2, "aria-label": "Edit message" } });
+  const attrs = { rows: 2, "aria-label": "Edit message" };
+  const box = el("textarea", { className: "edit-box", attrs });
   box.value = editing.text;
   box.addEventListener("input", () => {
     if (editing && editing.seq === message.seq) editing.text = box.value;
@@ -121,7 +122,8 @@ function editor(message) {
   save_.addEventListener("click", () => save(message, box.value));
   cancel.addEventListener("click", () => redrawWith({}));
   const hint = el("span", { className: "hint", text: "Enter saves, Escape cancels" });
-  return el("div", { className: "body editor" }, [box, el("div", { className: "row" }, [hint, save_, cancel])]);
+  const row = el("div", { className: "row" }, [hint, save_, cancel]);
+  return el("div", { className: "body editor" }, [box, row]);
 }
 
 async function save(message, text) {

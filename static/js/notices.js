@@ -31,7 +31,8 @@ const WORDS = {
   invitation_not_found: "That invitation is gone.",
   dm_with_self: "A direct message needs someone else.",
   not_known_here:
-    "Invite someone you share a room or a direct message with (pick from the suggestions): there is no user search.",
+    "Invite someone you share a room or a direct message with (pick from the suggestions): " +
+    "there is no user search.",
 };
 
 export function inWords(error) {

@@ -6,7 +6,7 @@ import { $ } from "./dom.js";
 import { saved } from "./store.js";
 import { forgetRoom, notePosition, roomLabel, state, stillSignedIn } from "./state.js";
 import { addMessages, changeMessage, loadedSeqs, resetTimeline } from "./timeline.js";
-import { membershipChanged, renderRooms } from "./rooms.js";
+import { membershipChanged, refreshRooms, renderRooms } from "./rooms.js";
 import { showComposer } from "./composer.js";
 import { clearTyping } from "./typing.js";
 import { markRead } from "./reading.js";
@@ -68,6 +68,8 @@ export function receive(message, { ownSend = false } = {}) {
     if (room && room.joined) {
       state.unread.set(message.room_id, (state.unread.get(message.room_id) || 0) + 1);
       renderRooms();
+    } else if (!room) {
+      refreshRooms(); // a room (a new DM) this tab has not read yet: the server counts it
     }
   }
 }
