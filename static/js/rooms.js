@@ -71,7 +71,11 @@ export function renderRooms() {
   const rooms = [...state.rooms.values()];
   const mine = rooms.filter((room) => room.joined && room.kind !== "dm");
   const dms = rooms.filter((room) => room.joined && room.kind === "dm");
-  const others = rooms.filter((room) => !room.joined && room.kind !== "dm");
+  // A room the user is invited to shows under Invitations, not twice.
+  const invited = new Set(state.invitations.map((invitation) => invitation.room.id));
+  const others = rooms.filter(
+    (room) => !room.joined && room.kind !== "dm" && !invited.has(room.id),
+  );
   dms.sort((a, b) => roomLabel(a).localeCompare(roomLabel(b)));
   $("my-rooms").replaceChildren(...mine.map(roomItem));
   $("dm-rooms").replaceChildren(...dms.map(roomItem));
