@@ -7,7 +7,7 @@ import pytest
 from playwright.async_api import Page
 
 from tests.browser.conftest import OpenPage, PageWatch
-from tests.browser.helpers import Relay, open_room, send, sign_in, until_shown
+from tests.browser.helpers import Relay, open_room, send, sign_in, until_connected, until_shown
 from tests.support import Api
 
 pytestmark = pytest.mark.slow
@@ -90,6 +90,12 @@ async def test_a_dm_started_from_the_member_list_reaches_the_other_person_live(
     await bob.click("#members .member-menu [data-action=message]")
     await bob.wait_for_selector(f"{bobs_dm}[aria-current=true]")
     await until_shown(bob, 2)
+
+    await bob.reload()  # the DM is one of bob's rooms for the server too: it opens again
+    await until_connected(bob)
+    await bob.wait_for_selector(f"{bobs_dm}[aria-current=true]", state="attached")
+    await until_shown(bob, 2)
+    assert await bob.text_content("#room-title") == "alice"
 
 
 async def test_the_owner_promotes_from_the_menu_at_phone_width_and_both_pages_show_it(
