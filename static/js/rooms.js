@@ -44,7 +44,10 @@ export async function loadRooms() {
   for (const room of mine.rooms) {
     const { unread, last_read_seq: lastRead, ...shape } = room;
     state.rooms.set(room.id, { ...shape, joined: true });
-    state.readSeq.set(room.id, Math.max(state.readSeq.get(room.id) ?? 0, lastRead));
+    const readHere = state.readSeq.get(room.id) ?? 0;
+    state.readSeq.set(room.id, Math.max(readHere, lastRead));
+    // A count made before this tab's latest read reached the server: the tab's own stands.
+    if (readHere > lastRead) continue;
     // The open room is being read: its count is not shown (reading clears it on the server).
     if (unread > 0 && room.id !== state.current) state.unread.set(room.id, unread);
     else state.unread.delete(room.id);

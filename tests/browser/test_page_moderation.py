@@ -201,8 +201,11 @@ async def test_a_private_room_an_invitation_and_a_kick(
     status, _ = await api.call("POST", "/api/dms", token=alice_token, json={"user_id": bob_id})
     assert status == 201  # alice knows bob from their DM
     alice, bob = await open_page(), await open_page()
+    await bob.clock.install()  # the test moves bob's clock to his next room-list read
     await sign_in(alice, "alice")
     await sign_in(bob, "bob")
+    await bob.wait_for_load_state("networkidle")  # the lists of the sign-in are read
+    assert await bob.is_hidden("#invitations-title")
 
     await alice.fill("#new-room-name", "secret")
     await alice.check("#new-room-private")
@@ -229,7 +232,10 @@ async def test_a_private_room_an_invitation_and_a_kick(
 
     # bob's page reads his invitations with the room list (every 10 s while visible).
     invitation = f"#invitations li[data-room-id='{room_id}']"
-    await bob.wait_for_selector(invitation, timeout=3 * ROOM_LIST_EVERY_MS)
+    assert await bob.locator(invitation).count() == 0
+    async with bob.expect_response("**/api/me/invitations"):
+        await bob.clock.run_for(ROOM_LIST_EVERY_MS)
+    await bob.wait_for_selector(invitation)
     assert await bob.text_content(f"{invitation} .name") == "secret"
     assert await bob.text_content(f"{invitation} .from") == "from alice"
     await bob.click(f"{invitation} button:text-is('Join')")
