@@ -56,9 +56,29 @@ export async function loadRooms() {
   renderRooms();
 }
 
-/** loadRooms for the background: a failure is not the user's business (the next one retries). */
+let refreshing = null; // the background read on its way
+let again = false; // asked for while one was on its way: one more read after it
+
+/**
+ * loadRooms for the background: a failure is not the user's business (the next one retries).
+ * Asks made while one read is on its way (a burst of messages of a new DM) make one more read.
+ */
 export function refreshRooms() {
-  return loadRooms().catch(() => {});
+  if (!state.user) return Promise.resolve(); // signed out meanwhile
+  if (refreshing) {
+    again = true;
+    return refreshing;
+  }
+  refreshing = loadRooms()
+    .catch(() => {})
+    .finally(() => {
+      refreshing = null;
+      if (again) {
+        again = false;
+        refreshRooms();
+      }
+    });
+  return refreshing;
 }
 
 export function pollRooms(on) {
