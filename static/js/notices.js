@@ -30,6 +30,11 @@ const WORDS = {
   user_banned: "That person is banned from this room: unban them first.",
   invitation_not_found: "That invitation is gone.",
   dm_with_self: "A direct message needs someone else.",
+  not_your_message: "That is someone else's message.",
+  system_message_immutable: "A notice of the room cannot be changed.",
+  edit_window_closed: "That message is too old to edit now.",
+  message_deleted: "That message has been deleted.",
+  message_not_found: "That message is not there any more.",
   not_known_here:
     "Invite someone you share a room or a direct message with (pick from the suggestions): " +
     "there is no user search.",

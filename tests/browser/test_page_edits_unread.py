@@ -182,3 +182,39 @@ async def test_a_room_read_in_one_tab_clears_its_badge_in_the_other(
     await api.post(alice_token, busy, "three")  # both tabs count afresh from there
     for tab in (first, second):
         await tab.wait_for_selector(f"{badge}:text-is('1')")
+
+
+async def test_the_keyboard_reaches_edit_and_the_editor_keeps_its_text_through_a_redraw(
+    open_page: OpenPage, api: Api
+) -> None:
+    alice_token, bob_token = await api.user_token("alice"), await api.user_token("bob")
+    room_id = await api.create_room(alice_token, "general")
+    await api.join(bob_token, room_id)  # seq 1
+    alice = await open_page()
+    await sign_in(alice, "alice")
+    await open_room(alice, room_id)
+    await send(alice, "first draft")  # seq 2
+
+    opacity = "tools => getComputedStyle(tools).opacity"
+    assert await alice.eval_on_selector(f"{message(2)} .msg-tools", opacity) == "0"  # quiet
+    await alice.focus(f"{message(2)} [data-action=edit]")  # Tab stops on it: it shows
+    assert await alice.eval_on_selector(f"{message(2)} .msg-tools", opacity) == "1"
+    await alice.keyboard.press("Enter")
+    box = f"{message(2)} .edit-box"
+    await alice.wait_for_selector(box)
+    await alice.keyboard.press("End")
+    await alice.keyboard.type(", second thoughts")
+    # bob's message and an edit of his come while alice types: the list is drawn again.
+    posted = await api.post(bob_token, room_id, "bob here")
+    path = f"/api/rooms/{room_id}/messages/{posted['seq']}"
+    status, _ = await api.call("PATCH", path, token=bob_token, json={"body": "bob, here"})
+    assert status == 200
+    await alice.wait_for_selector(f"{message(posted['seq'])} .edited")
+    assert await alice.input_value(box) == "first draft, second thoughts"
+    assert await alice.evaluate("document.activeElement.classList.contains('edit-box')")
+    await alice.keyboard.press("Shift+Enter")  # a new line, not a save
+    await alice.keyboard.type("and more")
+    await alice.keyboard.press("Enter")
+    await alice.wait_for_selector(f"{message(2)} .edited")
+    body = await alice.text_content(f"{message(2)} .body")
+    assert body == "first draft, second thoughts\nand more (edited)"
