@@ -9,13 +9,17 @@ import { LiveConnection } from "./live.js";
 import { clearError, showError, showStatus } from "./notices.js";
 import { createRoom, initRooms, loadRooms, pollRooms, refreshRooms, renderRooms } from "./rooms.js";
 import { focusComposer, initComposer, showComposer } from "./composer.js";
-import { resetTimeline, watchScrolling } from "./timeline.js";
+import { changeMessage, rerender, resetTimeline, watchScrolling } from "./timeline.js";
+import { initMessageTools } from "./message_tools.js";
 import { clearTyping } from "./typing.js";
 import { onFrame } from "./frames.js";
 import {
-  closeRoom, joinCurrent, leaveCurrent, loadOlder, openRoom, receive,
+  acceptInvitation, closeRoom, declineInvitation, joinCurrent, leaveCurrent, loadOlder, openRoom,
+  receive,
 } from "./room_view.js";
 import { forgetMembers, initMembers } from "./members.js";
+import { initInvite, memberAction } from "./member_actions.js";
+import { initReading, markRead } from "./reading.js";
 
 const live = new LiveConnection({
   token: accessToken,
@@ -98,7 +102,9 @@ function clearSession() {
   closeRoom();
   forgetMembers();
   $("new-room-name").value = "";
-  for (const id of ["chat-error", "auth-error"]) clearError(id);
+  $("new-room-private").checked = false;
+  $("invite-name").value = "";
+  for (const id of ["chat-error", "chat-notice", "auth-error"]) clearError(id);
   $("whoami").textContent = "";
   for (const id of ["chat-view", "logout", "status", "rooms-toggle"]) $(id).hidden = true;
   $("auth-view").hidden = false;
@@ -127,9 +133,15 @@ whenSessionEnds(() => {
 
 // ---- rooms and messages --------------------------------------------------------------------
 
-initRooms({ open: (roomId) => guarded("chat-error", () => openRoom(roomId)) });
+initRooms({
+  open: (roomId) => guarded("chat-error", () => openRoom(roomId)),
+  accept: (invitation) => guarded("chat-error", () => acceptInvitation(invitation)),
+  decline: (invitation) => guarded("chat-error", () => declineInvitation(invitation)),
+});
 initComposer(live, { sent: (message) => receive(message, { ownSend: true }) });
-watchScrolling();
+watchScrolling({ bottom: markRead });
+initMessageTools(live, { change: changeMessage, redraw: rerender });
+initReading(live);
 
 $("new-room").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -148,7 +160,11 @@ $("join").addEventListener("click", () =>
 );
 $("leave").addEventListener("click", () => guarded("chat-error", leaveCurrent));
 $("older").addEventListener("click", () => guarded("chat-error", loadOlder));
-initMembers();
+initMembers({
+  act: (action, member) => guarded("chat-error", () => memberAction(action, member)),
+  roleChanged: rerender,
+});
+initInvite({ guarded });
 
 $("rooms-toggle").addEventListener("click", () => {
   const open = document.body.classList.toggle("rooms-open");

@@ -2,6 +2,7 @@
 import { $ } from "./dom.js";
 
 const CLEAR_AFTER_MS = 8000;
+const NOTICE_MS = 12000;
 const timers = new Map();
 
 const WORDS = {
@@ -17,6 +18,26 @@ const WORDS = {
   invalid_room_name: "A room name needs 1 to 100 characters.",
   bad_text: "That text contains characters that cannot be stored.",
   not_connected: "Not connected. Your text is kept; try again in a moment.",
+  banned: "You are banned from this room.",
+  not_a_moderator: "Only the room's owner and moderators may do that.",
+  not_the_owner: "Only the room's owner may change roles.",
+  outranked: "You cannot do that to someone of your rank or above.",
+  cannot_moderate_self: "You cannot do that to yourself.",
+  direct_message_room: "A direct message has no moderation and cannot be left.",
+  member_not_found: "That person is no longer in this room.",
+  user_not_found: "That person does not exist any more.",
+  already_a_member: "That person is already in this room.",
+  user_banned: "That person is banned from this room: unban them first.",
+  invitation_not_found: "That invitation is gone.",
+  dm_with_self: "A direct message needs someone else.",
+  not_your_message: "That is someone else's message.",
+  system_message_immutable: "A notice of the room cannot be changed.",
+  edit_window_closed: "That message is too old to edit now.",
+  message_deleted: "That message has been deleted.",
+  message_not_found: "That message is not there any more.",
+  not_known_here:
+    "Invite someone you share a room or a direct message with (pick from the suggestions): " +
+    "there is no user search.",
 };
 
 export function inWords(error) {
@@ -36,6 +57,14 @@ export function showError(where, error, { keep = false } = {}) {
   target.textContent = inWords(error);
   clearTimeout(timers.get(where));
   if (!keep) timers.set(where, setTimeout(() => clearError(where), CLEAR_AFTER_MS));
+}
+
+/** A quiet line of information (not an error) under the messages; it clears itself. */
+export function showNotice(text) {
+  const target = $("chat-notice");
+  target.textContent = text;
+  clearTimeout(timers.get("chat-notice"));
+  timers.set("chat-notice", setTimeout(() => clearError("chat-notice"), NOTICE_MS));
 }
 
 export function clearError(where) {

@@ -5,9 +5,11 @@ function fresh(epoch) {
   return {
     epoch,
     user: null,
-    rooms: new Map(),     // room id -> room, with `joined`
+    rooms: new Map(),     // room id -> room, with `joined` (DMs have kind "dm")
+    invitations: [],      // pending invitations to the user: [{room, user, invited_by, created_at}]
     positions: new Map(), // joined room id -> highest seq seen: what a reconnect resumes from
-    unread: new Map(),    // room id -> messages from others that arrived while it was not open
+    unread: new Map(),    // room id -> unread messages from others (GET /api/me/rooms, then live)
+    readSeq: new Map(),   // room id -> the user's read marker, as far as this tab knows
     drafts: new Map(),    // room id -> unsent text
     current: null,        // the room on screen
   };
@@ -41,4 +43,13 @@ export function advancePosition(roomId, seq) {
 export function forgetRoom(roomId) {
   state.positions.delete(roomId);
   state.unread.delete(roomId);
+  state.readSeq.delete(roomId);
+}
+
+/** A DM is called by the other person's name ("alice & bob" for bob is "alice"). */
+export function roomLabel(room) {
+  if (room.kind !== "dm") return room.name;
+  const names = room.name.split(" & ");
+  const me = state.user ? state.user.username.toLowerCase() : "";
+  return names.find((name) => name.toLowerCase() !== me) ?? room.name;
 }

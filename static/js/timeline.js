@@ -3,6 +3,7 @@
 // scrolled away from them; "New messages below" says that more arrived.
 import { $, el } from "./dom.js";
 import { state } from "./state.js";
+import { bodyOf, changedElsewhere, focusEditor, resetTools, toolsOf } from "./message_tools.js";
 
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 48;
@@ -13,6 +14,7 @@ const list = () => $("messages");
 
 export function resetTimeline() {
   messages = [];
+  resetTools();
   list().replaceChildren();
   $("older").hidden = true;
   $("jump").hidden = true;
@@ -49,16 +51,22 @@ export function changeMessage(seq, patch) {
   const index = messages.findIndex((message) => message.seq === seq);
   if (index < 0) return;
   messages[index] = { ...messages[index], ...patch };
+  changedElsewhere(seq, { deleted: Boolean(patch.deleted) });
   rerender();
 }
 
-function rerender() {
+/** Draw every message again, keeping the scroll position and an editor's focus. */
+export function rerender() {
   const fromBottom = list().scrollHeight - list().scrollTop;
+  const editingHere = document.activeElement?.classList.contains("edit-box");
   const items = [];
   messages.forEach((message, index) => items.push(...itemsFor(message, messages[index - 1])));
   list().replaceChildren(...items);
   list().scrollTop = list().scrollHeight - fromBottom;
+  if (editingHere) focusEditor();
 }
+
+export const atBottom = () => nearBottom();
 
 function nearBottom() {
   const box = list();
@@ -70,9 +78,12 @@ export function scrollToBottom() {
   $("jump").hidden = true;
 }
 
-export function watchScrolling() {
+/** `bottom()` runs whenever the list is scrolled to its end. */
+export function watchScrolling({ bottom }) {
   list().addEventListener("scroll", () => {
-    if (nearBottom()) $("jump").hidden = true;
+    if (!nearBottom()) return;
+    $("jump").hidden = true;
+    bottom();
   });
   $("jump").addEventListener("click", scrollToBottom);
 }
@@ -115,14 +126,11 @@ function itemsFor(message, previous) {
 function messageItem(message, date, continued) {
   const time = el("time", { text: clock(date), attrs: { datetime: message.created_at } });
   time.title = date.toLocaleString();
-  let text = message.deleted ? "This message was deleted." : message.body;
-  if (message.edited_at && !message.deleted) text = `${text} (edited)`;
-  const body = el("div", { className: "body", text });
   const item = el("li", { className: "msg", attrs: { "data-seq": message.seq } });
   item.classList.toggle("deleted", Boolean(message.deleted));
   if (message.kind === "system") {
     item.classList.add("system");
-    item.append(body, time);
+    item.append(el("div", { className: "body", text: message.body }), time);
     return item;
   }
   const own = state.user && message.author.id === state.user.id;
@@ -135,6 +143,6 @@ function messageItem(message, date, continued) {
   } else {
     item.append(time);
   }
-  item.append(body);
+  item.append(bodyOf(message), ...toolsOf(message));
   return item;
 }

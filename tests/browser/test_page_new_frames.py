@@ -1,7 +1,6 @@
 """Frames the page does not know (a newer server's) are ignored quietly; a stream position among
-them moves the room's resume position only when it is the next one, and a `read` marker (another
-tab's) never does. (The page's handling of `message_edited` / `message_deleted`:
-test_page_changes.py.)"""
+them moves the room's resume position only when it is the next one, and a `read` marker never
+does. (`message_edited` and `message_deleted` are known: test_page_changes.py.)"""
 
 import pytest
 from playwright.async_api import Page
@@ -30,11 +29,11 @@ async def test_unknown_frames_are_ignored_and_only_the_next_seq_is_a_position(
     room_id = await create_room(page, "general")
     await send(page, "one")  # seq 1: the resume position of the room is 1
 
-    future = {"type": "reaction_added", "target_seq": 1, "emoji": "+1"}
-    relay.to_page(**future, room_id=room_id, seq=2)  # the next position: taken
+    poll = {"type": "poll_created", "question": "lunch?"}  # a frame of the future
+    relay.to_page(**poll, room_id=room_id, seq=2)  # the next position: taken
     relay.to_page(type="read", room_id=room_id, seq=3)  # a read marker: not a position
-    relay.to_page(type="reaction_removed", room_id=room_id, seq=4, target_seq=1)  # not the next
-    relay.to_page(**future, room_id=404, seq=1)  # a room the page is not in
+    relay.to_page(type="poll_closed", room_id=room_id, seq=4, target_seq=2)  # not the next
+    relay.to_page(**poll, room_id=404, seq=1)  # a room the page is not in
     relay.to_page(type="something_from_the_future", room_id=room_id, payload={"seq": 9})
     relay.to_page(type="typing", room_id=room_id, user=BOB)  # after all the others: a marker
     await page.wait_for_selector("#typing:text-is('bob is typing…')")

@@ -38,6 +38,14 @@ async def test_screenshot_of_two_people_chatting(
     await api.create_room(alice_token, "deploys")
     await api.create_room(bob_token, "random")
     await api.join(bob_token, room["id"])
+    carol_token = await api.user_token("carol")  # a DM waiting to be read, in the sidebar
+    status, alice_user = await api.call("GET", "/api/me", token=alice_token)
+    assert status == 200
+    status, dm = await api.call(
+        "POST", "/api/dms", token=carol_token, json={"user_id": alice_user["id"]}
+    )
+    assert status == 201, dm
+    await api.post(carol_token, dm["id"], "Got a minute after lunch?")
 
     viewport = {"width": 1100, "height": 640}
     alice, bob = await open_page(viewport=viewport), await open_page(viewport=viewport)
@@ -53,6 +61,7 @@ async def test_screenshot_of_two_people_chatting(
     await bob.fill("#body", "Sure, ")  # bob starts to answer: alice sees him typing
     await alice.wait_for_selector("#typing:has-text('bob is typing')")
     await alice.wait_for_selector("#members-toggle .online-count:text-is('2 online')")
+    await alice.wait_for_selector(f"#dm-rooms button[data-room-id='{dm['id']}'] .unread")
 
     target = Path(os.environ.get("CHATD_SCREENSHOT") or tmp_path / "screenshot.png")
     png = await alice.screenshot(path=target)  # also written to `target`
