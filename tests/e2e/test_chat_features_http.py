@@ -214,3 +214,26 @@ async def test_edit_and_delete_frames_on_the_websocket(api, alice, bob, room, po
         }
     finally:
         await client.close()
+
+
+async def test_a_moderator_deletes_any_message_and_a_demoted_one_no_longer(api, alice, bob, room):
+    """The moderator role (rooms side) meets the delete rule (message side) in PostgreSQL."""
+    carol = await api.user_token("carol")
+    for token in (bob, carol):
+        await api.join(token, room["id"])
+    status, me = await call(api, "GET", "/api/me", bob)
+    role_path = f"/api/rooms/{room['id']}/members/{me['id']}/role"
+    status, _ = await call(api, "POST", role_path, alice, {"role": "moderator"})
+    assert status == 200
+    first = await api.post(carol, room["id"], "spam")
+    second = await api.post(carol, room["id"], "more spam")
+    base = f"/api/rooms/{room['id']}/messages"
+    assert (await call(api, "DELETE", f"{base}/{first['seq']}", bob))[0] == 204
+    status, _ = await call(api, "POST", role_path, alice, {"role": "member"})
+    assert status == 200
+    assert await code_of(api, "DELETE", f"{base}/{second['seq']}", bob) == (
+        403,
+        "not_your_message",
+    )
+    bodies = {m["seq"]: m["body"] for m in await history(api, carol, room["id"])}
+    assert (bodies[first["seq"]], bodies[second["seq"]]) == (None, "more spam")
