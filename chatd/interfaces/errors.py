@@ -80,7 +80,10 @@ async def error_middleware(
         if exc.status < 400 or not request.path.startswith("/api"):
             raise
         code, message = CODE_OF_STATUS.get(exc.status, ("http_error", exc.reason))
-        return error_response(exc.status, code, message)
+        response = error_response(exc.status, code, message)
+        if "Allow" in exc.headers:  # a 405 must say which methods the route takes (RFC 9110)
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except Exception as exc:
         error = as_domain_error(exc, context=f"{request.method} {request.path}")
         return error_response(status_of(error), error.code, error.message, wait=retry_after(error))
