@@ -28,6 +28,10 @@ class RevocationListener(Protocol):
     def __call__(self, user_id: int, reason: str) -> None: ...
 
 
+class ReconnectListener(Protocol):
+    def __call__(self) -> None: ...
+
+
 class Fanout:
     def __init__(
         self,
@@ -52,6 +56,7 @@ class Fanout:
         self._tasks: set[asyncio.Task] = set()
         self._on_membership: MembershipListener | None = None
         self._on_revoked: RevocationListener | None = None
+        self._on_reconnected: ReconnectListener | None = None
 
     def on_membership_change(self, listener: MembershipListener) -> None:
         """Who hears of a user's joins and leaves made elsewhere (the Sessions use case)."""
@@ -60,6 +65,11 @@ class Fanout:
     def on_sessions_revoked(self, listener: RevocationListener) -> None:
         """Who closes the sockets of a user whose login ended (the Sessions use case)."""
         self._on_revoked = listener
+
+    def on_bus_reconnected(self, listener: ReconnectListener) -> None:
+        """Who checks the users' memberships after the bus was away (the Sessions use case):
+        the joins and leaves published meanwhile were lost with it."""
+        self._on_reconnected = listener
 
     # What the bus hands over (BusSink).
 
@@ -78,6 +88,8 @@ class Fanout:
     def on_reconnected(self) -> None:
         for feed in self._feeds.values():
             feed.check()
+        if self._on_reconnected is not None:
+            self._on_reconnected()
 
     # RoomStreams.
 
