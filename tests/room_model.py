@@ -1,0 +1,126 @@
+"""What the contract promises one connection about one room, as a checker; and a socket whose
+frames are read all the time (so a slow test never fills its queue), for the room model test
+(tests/e2e/test_room_model.py).
+
+The promise (CONTRACT.md, Guarantees; docs/API.md on join, leave and resume): per connection and
+room, messages arrive in strictly ascending seq with no duplicate and no gap, across a reconnect
+whose auth frame names `resume`. A gap is allowed only where the stream legitimately restarts:
+a connection opened without `resume` for the room starts at the room's seq of that moment, and a
+join streams the room from the join on (its own "joined" message may come or not). A room left
+on this very connection (`leave_room` frame) stops at once; a leave made elsewhere stops the
+room "on every connection of the user" with no time given, so a few more messages in order are
+not counted against it."""
+
+import asyncio
+import contextlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+
+@dataclass
+class RoomStream:
+    """One connection's view of one room."""
+
+    last: int = 0  # the last seq received, 0 for none
+    gap_up_to: int | None = None  # the next seq may skip ahead as far as this, once
+    required_from: float = math.inf  # every seq from here to the room's last must arrive
+    silent_after: int | None = None  # left on this connection: nothing past this seq
+
+    def receive(self, seq: int) -> str | None:
+        """What is wrong with receiving this seq now, if anything."""
+        problem = None
+        if seq <= self.last:
+            problem = f"seq {seq} after {self.last}: a duplicate or out of order"
+        elif seq > self.last + 1 and (self.gap_up_to is None or seq > self.gap_up_to):
+            problem = f"seq {seq} after {self.last}: a gap"
+        elif self.silent_after is not None and seq > self.silent_after:
+            problem = f"seq {seq} arrived after leaving at seq {self.silent_after}"
+        if seq > self.last + 1:
+            self.gap_up_to = None
+        self.last = max(self.last, seq)
+        return problem
+
+    def opened(self, *, member: bool, room_last: int, resume: bool) -> None:
+        """A (new) socket of this connection's slot got `ready`."""
+        self.silent_after = None
+        if resume:  # the stream goes on right after self.last
+            self.gap_up_to, self.required_from = None, self.last + 1
+        elif member:  # the stream starts now
+            self.gap_up_to = self.required_from = room_last + 1
+        else:
+            self.gap_up_to, self.required_from = None, math.inf
+
+    def joined(self, join_seq: int) -> None:
+        """The user joined (here or elsewhere); the stream restarts from the join on."""
+        self.silent_after = None
+        self.gap_up_to = self.required_from = join_seq + 1
+
+    def left(self, leave_seq: int, *, on_this_socket: bool) -> None:
+        self.required_from = math.inf
+        if on_this_socket:
+            self.silent_after = leave_seq
+
+    def complete(self, room_last: int) -> bool:
+        """Has everything that must have arrived by now arrived?"""
+        return room_last < self.required_from or self.last == room_last
+
+
+@dataclass
+class LiveSocket:
+    """/ws with a reader task: replies by ref, room messages and join notices kept in order."""
+
+    ws: aiohttp.ClientWebSocketResponse
+    ready: dict
+    messages: list[dict] = field(default_factory=list)  # new_message/system_message bodies
+    joins: list[tuple[int, int]] = field(default_factory=list)  # join_room (room_id, user_id)
+    _replies: dict[int, asyncio.Future] = field(default_factory=dict)
+    _ref: int = 0
+    _reader: asyncio.Task | None = None
+
+    @classmethod
+    async def open(
+        cls, session: aiohttp.ClientSession, url: str, token: str, resume: dict[int, int]
+    ) -> "LiveSocket":
+        ws = await session.ws_connect(url.replace("http", "ws", 1) + "/ws")
+        frame: dict[str, Any] = {"type": "auth", "token": token}
+        if resume:
+            frame["resume"] = {str(room): seq for room, seq in resume.items()}
+        await ws.send_str(json.dumps(frame))
+        ready = json.loads((await ws.receive(timeout=30)).data)
+        assert ready["type"] == "ready", ready
+        socket = cls(ws, ready)
+        socket._reader = asyncio.create_task(socket._read())
+        return socket
+
+    async def _read(self) -> None:
+        async for msg in self.ws:
+            if msg.type is not aiohttp.WSMsgType.TEXT:
+                break
+            frame = json.loads(msg.data)
+            kind = frame["type"]
+            if kind in {"ack", "error"} and frame.get("ref") in self._replies:
+                self._replies.pop(frame["ref"]).set_result(frame)
+            elif kind in {"new_message", "system_message"}:
+                self.messages.append(frame["message"])
+            elif kind == "join_room":
+                self.joins.append((frame["room_id"], frame["user"]["id"]))
+
+    async def request(self, frame: dict, within: float = 30) -> dict:
+        self._ref += 1
+        reply = self._replies[self._ref] = asyncio.get_running_loop().create_future()
+        await self.ws.send_str(json.dumps({**frame, "ref": self._ref}))
+        return await asyncio.wait_for(reply, within)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(self._reader, 10)
+
+    @property
+    def alive(self) -> bool:
+        return self._reader is not None and not self._reader.done()
