@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -69,31 +69,34 @@ class RoomStream:
         return room_last < self.required_from or self.last == room_last
 
 
-@dataclass
 class LiveSocket:
     """/ws with a reader task: replies by ref, room messages and join notices kept in order."""
 
-    ws: aiohttp.ClientWebSocketResponse
-    ready: dict
-    messages: list[dict] = field(default_factory=list)  # new_message/system_message bodies
-    joins: list[tuple[int, int]] = field(default_factory=list)  # join_room (room_id, user_id)
-    _replies: dict[int, asyncio.Future] = field(default_factory=dict)
-    _ref: int = 0
-    _reader: asyncio.Task | None = None
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.messages: list[dict] = []  # new_message/system_message bodies, in arrival order
+        self.joins: list[tuple[int, int]] = []  # join_room frames: (room_id, user_id)
+        self.ready: dict = {}
+        self._ready = asyncio.get_running_loop().create_future()
+        self._replies: dict[int, asyncio.Future] = {}
+        self._ref = 0
+        self._reader = asyncio.create_task(self._read())
 
     @classmethod
     async def open(
         cls, session: aiohttp.ClientSession, url: str, token: str, resume: dict[int, int]
     ) -> "LiveSocket":
-        ws = await session.ws_connect(url.replace("http", "ws", 1) + "/ws")
+        """Authenticated, once `ready` came (frames may come before it: presence, typing...)."""
+        socket = cls(await session.ws_connect(url.replace("http", "ws", 1) + "/ws"))
         frame: dict[str, Any] = {"type": "auth", "token": token}
         if resume:
             frame["resume"] = {str(room): seq for room, seq in resume.items()}
-        await ws.send_str(json.dumps(frame))
-        ready = json.loads((await ws.receive(timeout=30)).data)
-        assert ready["type"] == "ready", ready
-        socket = cls(ws, ready)
-        socket._reader = asyncio.create_task(socket._read())
+        await socket.ws.send_str(json.dumps(frame))
+        try:
+            socket.ready = await asyncio.wait_for(asyncio.shield(socket._ready), 30)
+        except BaseException:
+            await socket.close()
+            raise
         return socket
 
     async def _read(self) -> None:
@@ -102,12 +105,16 @@ class LiveSocket:
                 break
             frame = json.loads(msg.data)
             kind = frame["type"]
-            if kind in {"ack", "error"} and frame.get("ref") in self._replies:
+            if kind == "ready" and not self._ready.done():
+                self._ready.set_result(frame)
+            elif kind in {"ack", "error"} and frame.get("ref") in self._replies:
                 self._replies.pop(frame["ref"]).set_result(frame)
             elif kind in {"new_message", "system_message"}:
                 self.messages.append(frame["message"])
             elif kind == "join_room":
                 self.joins.append((frame["room_id"], frame["user"]["id"]))
+        if not self._ready.done():
+            self._ready.set_exception(ConnectionError(f"closed before ready: {self.ws.close_code}"))
 
     async def request(self, frame: dict, within: float = 30) -> dict:
         self._ref += 1
@@ -117,10 +124,5 @@ class LiveSocket:
 
     async def close(self) -> None:
         await self.ws.close()
-        if self._reader is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(self._reader, 10)
-
-    @property
-    def alive(self) -> bool:
-        return self._reader is not None and not self._reader.done()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self._reader, 10)
