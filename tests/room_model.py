@@ -1,6 +1,6 @@
-"""What the contract promises one connection about one room, as a checker; and a socket whose
-frames are read all the time (so a slow test never fills its queue), for the room model test
-(tests/e2e/test_room_model.py).
+"""For the room model test (tests/e2e/test_room_model.py): what the contract promises one
+connection about one room, as a checker; a socket whose frames are read all the time (so a slow
+test never fills its queue); a client's connection across reconnects; the shared processes.
 
 The promise (CONTRACT.md, Guarantees; docs/API.md on join, leave and resume): per connection and
 room, messages arrive in strictly ascending seq with no duplicate and no gap, across a reconnect
@@ -13,12 +13,17 @@ not counted against it."""
 
 import asyncio
 import contextlib
+import itertools
 import json
 import math
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import redis.asyncio as redis
+
+from tests.cluster import Cluster
 
 
 @dataclass
@@ -126,3 +131,37 @@ class LiveSocket:
         await self.ws.close()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(self._reader, 10)
+
+
+class World:
+    """What outlives one example: the processes, the loop they are driven from, the tally."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, cluster: Cluster, admin: redis.Redis):
+        self.loop, self.cluster, self.admin = loop, cluster, admin
+        self.names = itertools.count(1)
+        self.steps = self.violations = self.cuts = self.delivered = self.stored = 0
+
+    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(120)
+
+    def api(self, server: int):
+        return (self.cluster.http_a, self.cluster.http_b)[server]
+
+    def url(self, server: int) -> str:
+        return (self.cluster.a, self.cluster.b)[server].url
+
+
+class Slot:
+    """One client's connection, across its reconnects: its sockets and what they received."""
+
+    def __init__(self, user: int, rooms: list[int]) -> None:
+        self.user = user
+        self.socket: LiveSocket | None = None
+        self.where = ""
+        self.read = 0  # how many of the socket's messages were checked
+        self.streams = {room: RoomStream() for room in rooms}
+        self.delivered: list[dict] = []
+
+    @property
+    def live(self) -> bool:
+        return self.socket is not None

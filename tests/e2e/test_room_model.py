@@ -13,8 +13,7 @@ event loop, where each rule's I/O is sent. One pair of processes serves the whol
 import asyncio
 import itertools
 import time
-from collections.abc import Coroutine
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 import redis.asyncio as redis
@@ -28,8 +27,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.cluster import Cluster, running_cluster
-from tests.room_model import LiveSocket, RoomStream
+from tests.cluster import running_cluster
+from tests.room_model import LiveSocket, Slot, World
 
 pytestmark = pytest.mark.slow
 
@@ -51,40 +50,6 @@ USERS, ROOMS, SERVERS = st.sampled_from([0, 1]), st.sampled_from([0, 1]), st.sam
 SENDS = st.lists(
     st.tuples(USERS, st.sampled_from(["rest-a", "rest-b", "ws"])), min_size=1, max_size=8
 )
-
-
-class World:
-    """What outlives one example: the processes, the loop they are driven from, the tally."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, cluster: Cluster, admin: redis.Redis):
-        self.loop, self.cluster, self.admin = loop, cluster, admin
-        self.names = itertools.count(1)
-        self.steps = self.violations = self.cuts = self.delivered = self.stored = 0
-
-    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(120)
-
-    def api(self, server: int):
-        return (self.cluster.http_a, self.cluster.http_b)[server]
-
-    def url(self, server: int) -> str:
-        return (self.cluster.a, self.cluster.b)[server].url
-
-
-class Slot:
-    """One client's connection, across its reconnects: its sockets and what they received."""
-
-    def __init__(self, user: int, rooms: list[int]) -> None:
-        self.user = user
-        self.socket: LiveSocket | None = None
-        self.where = ""
-        self.read = 0  # how many of the socket's messages were checked
-        self.streams = {room: RoomStream() for room in rooms}
-        self.delivered: list[dict] = []
-
-    @property
-    def live(self) -> bool:
-        return self.socket is not None
 
 
 class RoomModel(RuleBasedStateMachine):
