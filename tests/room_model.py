@@ -127,6 +127,10 @@ class LiveSocket:
         await self.ws.send_str(json.dumps({**frame, "ref": self._ref}))
         return await asyncio.wait_for(reply, within)
 
+    @property
+    def alive(self) -> bool:
+        return not self._reader.done()
+
     async def close(self) -> None:
         await self.ws.close()
         with contextlib.suppress(asyncio.CancelledError):

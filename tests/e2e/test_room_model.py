@@ -13,7 +13,7 @@ event loop, where each rule's I/O is sent. One pair of processes serves the whol
 import asyncio
 import itertools
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 import redis.asyncio as redis
@@ -35,8 +35,8 @@ pytestmark = pytest.mark.slow
 MAX_SOCKETS = 4
 SETTLE_SECONDS = 30.0  # no bound in the contract: generous, for a loaded machine
 MODEL_SETTINGS = settings(
-    max_examples=15,
-    stateful_step_count=20,
+    max_examples=25,
+    stateful_step_count=25,
     deadline=None,
     derandomize=True,  # the same examples every run: a failure replays
     # No shrinking: each step waits on real processes, so shrinking takes many minutes; a
@@ -73,6 +73,7 @@ class RoomModel(RuleBasedStateMachine):
         self.members[self.rooms[0]].add(1)
         self.log[self.rooms[0]].append(("system", None, f"{self.users[1][1]} joined"))
         self.problems: list[str] = []
+        self.walk: list[str] = []
         self.bodies = itertools.count(1)
         self.checks = 0
         self.slots: list[Slot] = []
@@ -89,52 +90,71 @@ class RoomModel(RuleBasedStateMachine):
     @precondition(lambda self: len(self.slots) < MAX_SOCKETS)
     @rule(user=USERS, server=SERVERS)
     def connect(self, user, server):
+        self._note("connect", locals())
         self.slots.append(Slot(user, self.rooms))
         self._open(self.slots[-1], server, resume={})
 
     @precondition(lambda self: any(slot.live for slot in self.slots))
     @rule(data=st.data())
     def disconnect(self, data):
-        slot = data.draw(st.sampled_from([s for s in self.slots if s.live]))
-        self.world.run(slot.socket.close())
-        self._absorb(slot)
-        slot.socket = None
+        self._note("disconnect", locals())
+        self._close(data.draw(st.sampled_from([s for s in self.slots if s.live])))
 
     @precondition(lambda self: any(not slot.live for slot in self.slots))
     @rule(data=st.data(), server=SERVERS)
     def reconnect(self, data, server):
+        """With `resume` from the last seq seen in each room the user is in."""
+        self._note("reconnect", locals())
         slot = data.draw(st.sampled_from([s for s in self.slots if not s.live]))
-        resume = {
-            room: stream.last
-            for room, stream in slot.streams.items()
-            if slot.user in self.members[room] and stream.last > 0
-        }
-        self._open(slot, server, resume=resume)
+        self._open(slot, server, self._positions(slot))
+
+    @precondition(lambda self: any(slot.live for slot in self.slots))
+    @rule(data=st.data(), room=ROOMS, sends=SENDS, more=SENDS, server=SERVERS)
+    def bounce(self, data, room, sends, more, server):
+        """A socket drops, messages are sent while it is away, and it comes back with resume
+        while more are being sent."""
+        self._note("bounce", locals())
+        slot = data.draw(st.sampled_from([s for s in self.slots if s.live]))
+        self._close(slot)
+        self._send_all(room, sends, data)
+        resume = self._positions(slot)
+        socket = self._send_all(room, more, data, alongside=self._connect(slot, server, resume))
+        self._opened(slot, socket, server, resume)
 
     @rule(room=ROOMS, sends=SENDS, data=st.data())
     def send(self, room, sends, data):
         """Messages by the two users at once, each over REST on either process or a socket."""
+        self._note("send", locals())
+        self._send_all(room, sends, data)
+
+    @rule(room=ROOMS, sends=SENDS, data=st.data())
+    def send_during_a_cut(self, room, sends, data):
+        """The same, with every Pub/Sub connection cut while they are being stored."""
+        self._note("send_during_a_cut", locals())
+        self._send_all(room, sends, data, alongside=self._cut())
+
+    def _send_all(self, room: int, sends: list, data, *, alongside=None) -> Any:
+        """The sends at once (with `alongside`, a coroutine, in their midst): its result."""
         room_id = self.rooms[room]
         how = [
             (user, self._socket_of(user, data) if via == "ws" else None, via) for user, via in sends
         ]
 
         async def at_once() -> list:
-            jobs = (
+            jobs = [
                 self._send(room_id, user, slot, server=via == "rest-b") for user, slot, via in how
-            )
+            ]
+            if alongside is not None:
+                jobs.insert(len(jobs) // 2, alongside)
             return await asyncio.gather(*jobs)
 
         results = self.world.run(at_once())
+        extra = results.pop(len(how) // 2) if alongside is not None else None
         stored = sorted(result for result in results if result is not None)
         last = len(self.log[room_id])
         assert [seq for seq, _ in stored] == list(range(last + 1, last + len(stored) + 1)), stored
         self.log[room_id].extend(entry for _, entry in stored)
-
-    @rule(room=ROOMS, sends=SENDS, data=st.data())
-    def send_more(self, room, sends, data):
-        """As send: sending is most of what a chat does, so it gets two rules' share."""
-        self.send(room, sends, data)
+        return extra
 
     async def _send(self, room_id: int, user: int, slot: Slot | None, server: int):
         """(seq, log entry) of the stored message, or None when refused as it must be."""
@@ -158,6 +178,7 @@ class RoomModel(RuleBasedStateMachine):
         user=USERS, room=ROOMS, via=st.sampled_from(["rest", "ws"]), server=SERVERS, data=st.data()
     )
     def join(self, user, room, via, server, data):
+        self._note("join", locals())
         room_id, (user_id, name, _) = self.rooms[room], self.users[user]
         first = user not in self.members[room_id]
         live = [slot for slot in self.slots if slot.live and slot.user == user]
@@ -189,6 +210,7 @@ class RoomModel(RuleBasedStateMachine):
         user=USERS, room=ROOMS, via=st.sampled_from(["rest", "ws"]), server=SERVERS, data=st.data()
     )
     def leave(self, user, room, via, server, data):
+        self._note("leave", locals())
         room_id, name = self.rooms[room], self.users[user][1]
         was_member = user in self.members[room_id]
         used = self._membership("leave", user, room_id, via, server, data)
@@ -202,7 +224,11 @@ class RoomModel(RuleBasedStateMachine):
 
     @rule()
     def cut_pubsub(self):
-        self.world.cuts += self.world.run(self.world.admin.client_kill_filter(_type="pubsub"))
+        self._note("cut_pubsub", locals())
+        self.world.run(self._cut())
+
+    async def _cut(self) -> None:
+        self.world.cuts += await self.world.admin.client_kill_filter(_type="pubsub")
 
     # The invariant.
 
@@ -226,7 +252,7 @@ class RoomModel(RuleBasedStateMachine):
                 if message["seq"] > len(stored) or stored[message["seq"] - 1] != message:
                     self.problems.append(f"socket {index} got {message}, unlike the history")
         self.world.violations += len(self.problems)
-        assert not self.problems, "\n".join(self.problems)
+        assert not self.problems, "\n".join([*self.problems, "The walk:", *self.walk])
 
     def teardown(self):
         self.world.stored += sum(len(log) for log in self.log.values())
@@ -237,19 +263,52 @@ class RoomModel(RuleBasedStateMachine):
     # Helpers.
 
     def _open(self, slot: Slot, server: int, resume: dict[int, int]) -> None:
-        token = self.users[slot.user][2]
-        w = self.world
-        slot.socket = w.run(LiveSocket.open(w.cluster.session, w.url(server), token, resume))
-        slot.where, slot.read = f"user {slot.user} on process {'ab'[server]}", 0
+        self._opened(slot, self.world.run(self._connect(slot, server, resume)), server, resume)
+
+    async def _connect(self, slot: Slot, server: int, resume: dict[int, int]) -> LiveSocket:
+        token, w = self.users[slot.user][2], self.world
+        return await LiveSocket.open(w.cluster.session, w.url(server), token, resume)
+
+    def _opened(self, slot: Slot, socket: LiveSocket, server: int, resume: dict) -> None:
+        """Messages sent while it opened count as before it (a looser bound, never a wrong one)."""
+        slot.socket, slot.read = socket, 0
+        slot.where = f"user {slot.user} on process {'ab'[server]}"
+        self.walk.append(
+            f"  opened socket {self.slots.index(slot)} ({slot.where}), resume {resume}"
+        )
         member_rooms = {room for room in self.rooms if slot.user in self.members[room]}
         assert set(slot.socket.ready["rooms"]) == member_rooms, slot.socket.ready
         for room, stream in slot.streams.items():
             member = room in member_rooms
             stream.opened(member=member, room_last=len(self.log[room]), resume=room in resume)
 
+    def _note(self, rule: str, args: dict) -> None:
+        """The walk so far, for the failure message (Hypothesis replays a failing walk to print
+        it, and a walk that failed on timing may replay differently)."""
+        shown = {k: v for k, v in args.items() if k not in {"self", "data"}}
+        self.walk.append(f"{rule}({', '.join(f'{k}={v!r}' for k, v in shown.items())})")
+
+    def _close(self, slot: Slot) -> None:
+        self.walk.append(f"  closed socket {self.slots.index(slot)} ({slot.where})")
+        self.world.run(slot.socket.close())
+        self._absorb(slot)
+        slot.socket = None
+
+    def _positions(self, slot: Slot) -> dict[int, int]:
+        """What a reconnect resumes: the last seq seen in each room the user is in."""
+        return {
+            room: stream.last
+            for room, stream in slot.streams.items()
+            if slot.user in self.members[room] and stream.last > 0
+        }
+
     def _socket_of(self, user: int, data) -> Slot | None:
         live = [slot for slot in self.slots if slot.live and slot.user == user]
-        return data.draw(st.sampled_from(live)) if live else None
+        slot = data.draw(st.sampled_from(live)) if live else None
+        self.walk.append(
+            f"  user {user} uses socket {self.slots.index(slot)}" if slot else "  (REST)"
+        )
+        return slot
 
     def _membership(self, verb: str, user: int, room_id: int, via, server, data) -> Slot | None:
         """Join or leave over REST or a socket of the user; the socket used, if one was."""
@@ -297,6 +356,7 @@ class RoomModel(RuleBasedStateMachine):
                     pending.append(
                         f"socket {index} ({slot.where}) room {room}: has up to seq "
                         f"{stream.last}, the room is at {len(self.log[room])}"
+                        + ("" if slot.socket.alive else f"; closed: {slot.socket.ws.close_code}")
                     )
         return pending
 
