@@ -113,6 +113,7 @@ class World:
         self.fanout.on_membership_change(self.sessions.membership_changed)
         self.fanout.on_sessions_revoked(self.sessions.revoke)
         self.fanout.on_frame_for_user(self.sessions.tell_user)
+        self.fanout.on_bus_reconnected(self.sessions.recheck_memberships)
         self.bus.attach(self.fanout)
 
     async def open(

@@ -17,7 +17,13 @@ from typing import Any
 from chatd.application.auth import Accounts
 from chatd.application.chat_frames import ChatFrames
 from chatd.application.delivery import RoomCursor
-from chatd.application.frames import error_frame, ready_frame, resumed_frame, resync_frame
+from chatd.application.frames import (
+    error_frame,
+    event_frame,
+    ready_frame,
+    resumed_frame,
+    resync_frame,
+)
 from chatd.application.messages import Messaging
 from chatd.application.ports import Clock, MembershipReader, MessageReader, Outbox, RoomStreams
 from chatd.application.presence import Presence
@@ -26,6 +32,7 @@ from chatd.application.replay import REPLAY_PAGE, RESYNC_LIMIT, replay
 from chatd.application.rooms import Rooms
 from chatd.application.session_rules import UNAUTHENTICATED, Session, within_limits
 from chatd.domain.errors import Forbidden, NotAuthenticated
+from chatd.domain.events import MemberJoined
 from chatd.domain.model import Message, Room, User
 
 log = logging.getLogger(__name__)
@@ -166,6 +173,14 @@ class Sessions:
         for session in self._by_user.get(user_id, ()):
             self._spawn(self._follow(session, room_id, joined=joined, frame=frame))
 
+    def recheck_memberships(self) -> None:
+        """Membership notices may have been lost (the bus was away): follow what the database
+        says now, on every open session (a room joined meanwhile gets its `join_room` frame)."""
+        for user_id, sessions in self._by_user.items():
+            # Only opened sessions: one still opening reads the database itself.
+            if opened := [session for session in sessions if session.present]:
+                self._spawn(self._recheck(user_id, opened))  # one query per user
+
     def close(self, session: Session) -> None:
         """The connection is gone: stop every stream of it."""
         if session.closed:
@@ -226,6 +241,15 @@ class Sessions:
                 self._unwatch(session, room_id)
             elif not watching and await self._watch(session, room_id) is not None:
                 session.outbox.send(frame)
+
+    async def _recheck(self, user_id: int, sessions: list[Session]) -> None:
+        room_ids = set(await self._memberships.room_ids_of(user_id))
+        for session in sessions:
+            for room_id in sorted(set(session.cursors) - room_ids):  # the leaves first
+                await self._follow(session, room_id, joined=False, frame="")
+            for room_id in sorted(room_ids - set(session.cursors)):
+                frame = event_frame(MemberJoined(room_id=room_id, user=session.user))
+                await self._follow(session, room_id, joined=True, frame=frame)
 
     async def _watch(
         self, session: Session, room_id: int, *, hold: bool = False

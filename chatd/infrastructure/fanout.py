@@ -33,6 +33,10 @@ class UserFrameListener(Protocol):
     def __call__(self, user_id: int, frame: str) -> None: ...
 
 
+class ReconnectListener(Protocol):
+    def __call__(self) -> None: ...
+
+
 class Fanout:
     def __init__(
         self,
@@ -58,6 +62,7 @@ class Fanout:
         self._on_membership: MembershipListener | None = None
         self._on_revoked: RevocationListener | None = None
         self._on_user_frame: UserFrameListener | None = None
+        self._on_reconnected: ReconnectListener | None = None
 
     def on_membership_change(self, listener: MembershipListener) -> None:
         """Who hears of a user's joins and leaves made elsewhere (the Sessions use case)."""
@@ -70,6 +75,11 @@ class Fanout:
     def on_frame_for_user(self, listener: UserFrameListener) -> None:
         """Who passes a frame meant for every connection of a user on to them (read markers)."""
         self._on_user_frame = listener
+
+    def on_bus_reconnected(self, listener: ReconnectListener) -> None:
+        """Who checks the users' memberships after the bus was away (the Sessions use case):
+        the joins and leaves published meanwhile were lost with it."""
+        self._on_reconnected = listener
 
     # What the bus hands over (BusSink).
 
@@ -91,6 +101,8 @@ class Fanout:
         for room_id, feed in self._feeds.items():
             if room_ids is None or room_id in room_ids:
                 feed.check()
+        if self._on_reconnected is not None:
+            self._on_reconnected()
 
     # RoomStreams.
 

@@ -128,6 +128,15 @@ async def test_unknown_route_and_wrong_method_are_json(api):
     assert (status, body["error"]["code"]) == (405, "method_not_allowed")
 
 
+async def test_wrong_method_says_which_methods_the_route_takes(api):
+    """Found by schemathesis: the JSON 405 had lost aiohttp's Allow header."""
+    async with api.client.request("TRACE", "/api/rooms") as response:
+        assert response.status == 405
+        allowed = {method.strip() for method in response.headers["Allow"].split(",")}
+        assert allowed == {"GET", "HEAD", "POST"}
+        assert (await response.json())["error"]["code"] == "method_not_allowed"
+
+
 @pytest.mark.parametrize(
     "header",
     ["", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc", "Bearer not.a.jwt"],

@@ -100,6 +100,24 @@ async def test_a_bus_reconnect_checks_every_room(world):
     assert seqs(session) == [1, 2, 3]
 
 
+async def test_a_bus_reconnect_follows_the_joins_and_leaves_it_missed(world):
+    """Their notices were published while the bus was away, and lost with it."""
+    world.members.enroll(5, ALICE)
+    session = await world.open()
+    world.members.expel(5, ALICE)
+    world.members.enroll(9, ALICE)
+    world.fanout.on_reconnected()
+    await until(lambda: set(session.cursors) == {9})
+    await world.post(5)
+    await world.post(9)
+    assert types(session) == ["ready", "join_room", "new_message"]
+    assert frames(session)[1] == {
+        "type": "join_room",
+        "room_id": 9,
+        "user": {"id": 1, "username": "alice", "created_at": ALICE.created_at.isoformat()},
+    }
+
+
 async def test_a_resume_position_past_the_end_means_up_to_date(world):
     world.members.enroll(5, ALICE)
     world.db.post(5, 3)
