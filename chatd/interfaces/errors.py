@@ -82,6 +82,8 @@ async def error_middleware(
             raise
         code, message = CODE_OF_STATUS.get(exc.status, ("http_error", exc.reason))
         response = error_response(exc.status, code, message)
+        if "Allow" in exc.headers:  # a 405 must say which methods the route takes (RFC 9110)
+            response.headers["Allow"] = exc.headers["Allow"]
         if exc.status == 408:
             await _answer_and_hang_up(request, response)
         return response
