@@ -36,21 +36,27 @@ NO_LIMITS = {
 }
 
 
-async def sign_in_with_rooms(url: str) -> tuple[str, list[int]]:
-    """The fuzzer's access token, and room ids to fuzz with: its own room (with messages,
-    so history pages are not empty) and a room it is not a member of (403 paths)."""
+async def sign_in_with_rooms(url: str) -> tuple[str, dict[str, list[int]]]:
+    """The fuzzer's access token, and real ids to fuzz with: rooms (its own, with messages so
+    history pages are not empty, and a room it is not a member of: 403 paths), users (itself
+    and the stranger, a member of the fuzzer's room) and seqs (three posts and a join)."""
     async with aiohttp.ClientSession() as session:
         api = Api(session, base_url=url)
-        token = await api.user_token("fuzzer")
+        fuzzer = await api.register("fuzzer")
+        token = (await api.login("fuzzer"))["access_token"]
         own = await api.create_room(token, "fuzzed")
-        for n in range(3):
-            await api.post(token, own, f"history {n}")
-        other = await api.create_room(await api.user_token("stranger"), "not yours")
-    return token, [own, other]
+        seqs = [(await api.post(token, own, f"history {n}"))["seq"] for n in range(3)]
+        stranger = await api.register("stranger")
+        stranger_token = (await api.login("stranger"))["access_token"]
+        other = await api.create_room(stranger_token, "not yours")
+        await api.join(stranger_token, own)  # a system message: the seq after the posts
+    ids = {"rooms": [own, other], "users": [fuzzer["id"], stranger["id"]]}
+    return token, {**ids, "seqs": [*seqs, seqs[-1] + 1]}
 
 
-def config(*, url: str, token: str, room_ids: list[int], report: Path) -> str:
-    """schemathesis.toml: room_id is a real room half of the time, anything else otherwise."""
+def config(*, url: str, token: str, ids: dict[str, list[int]], report: Path) -> str:
+    """schemathesis.toml: each path id (room_id, user_id, seq) is a real one half of the time,
+    anything else otherwise."""
     checks = "".join(f"{check}.enabled = true\n" for check in CHECKS)
     return f"""
 base-url = "{url}"
@@ -69,10 +75,18 @@ max-examples = {MAX_EXAMPLES}
 enabled = false
 {checks}
 [dictionaries.rooms]
-values = {json.dumps(room_ids)}
+values = {json.dumps(ids["rooms"])}
+
+[dictionaries.users]
+values = {json.dumps(ids["users"])}
+
+[dictionaries.seqs]
+values = {json.dumps(ids["seqs"])}
 
 [parameters]
 "path.room_id" = {{ dictionary = "rooms", probability = 0.5 }}
+"path.user_id" = {{ dictionary = "users", probability = 0.5 }}
+"path.seq" = {{ dictionary = "seqs", probability = 0.5 }}
 
 [phases.stateful]
 enabled = false
@@ -82,10 +96,10 @@ enabled = false
 async def test_schemathesis_finds_no_failure(settings, tmp_path):
     server = await ServerProcess(settings, **NO_LIMITS).start()
     try:
-        token, room_ids = await sign_in_with_rooms(server.url)
+        token, ids = await sign_in_with_rooms(server.url)
         report = tmp_path / "report.json"
         config_file = tmp_path / "schemathesis.toml"
-        toml = config(url=server.url, token=token, room_ids=room_ids, report=report)
+        toml = config(url=server.url, token=token, ids=ids, report=report)
         config_file.write_text(toml)
         st = await asyncio.create_subprocess_exec(
             sys.executable,
