@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -125,3 +125,27 @@ async def _execute(url: str, sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+# The figures tests state (`[lost 0 of 10000, …]`): printed at once (seen with -s) and listed
+# again at the end of every run under "figures", since pytest hides what a passing test prints.
+FIGURES = pytest.StashKey[list[tuple[str, str]]]()
+
+
+@pytest.fixture
+def figure(request) -> Callable[[str], None]:
+    """figure("lost 0 of 10000, duplicates 0"): print `[…]` and keep it for the summary."""
+    kept = request.config.stash.setdefault(FIGURES, [])
+
+    def state(text: str) -> None:
+        print(f"{request.node.name}: [{text}]")
+        kept.append((request.node.nodeid, f"[{text}]"))
+
+    return state
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if kept := config.stash.get(FIGURES, []):
+        terminalreporter.section("figures")
+        for nodeid, line in kept:
+            terminalreporter.write_line(f"{nodeid} {line}")

@@ -151,7 +151,7 @@ INJECTED = (  # where text from others is shown: none of these may appear inside
 
 
 async def test_markup_in_messages_and_room_names_is_only_text(
-    page: Page, api: Api, page_watch: PageWatch, record_property
+    page: Page, api: Api, page_watch: PageWatch, figure
 ) -> None:
     """Every payload, as a room name, a topic, a stored message and a live one, shows as
     the text it is: nothing runs, no element is made of it."""
@@ -192,6 +192,5 @@ async def test_markup_in_messages_and_room_names_is_only_text(
     # The page watch also fails the test on any dialog, and on a CSP refusal (console error).
     executed = len(page_watch.dialogs)
     shown = 2 * len(XSS) + 1 + 2 * len(named) + 1
-    print(f"[executed {executed} of {shown}, elements injected {injected}]")
-    record_property("abuse_figure", f"executed {executed} of {shown}, elements injected {injected}")
+    figure(f"executed {executed} of {shown}, elements injected {injected}")
     assert (executed, injected) == (0, 0)

@@ -93,7 +93,7 @@ enabled = false
 """
 
 
-async def test_schemathesis_finds_no_failure(settings, tmp_path):
+async def test_schemathesis_finds_no_failure(settings, tmp_path, figure):
     server = await ServerProcess(settings, **NO_LIMITS).start()
     try:
         token, ids = await sign_in_with_rooms(server.url)
@@ -127,7 +127,7 @@ async def test_schemathesis_finds_no_failure(settings, tmp_path):
     result = json.loads(report.read_text())
     cases = result["test_cases"]
     print(text[-1500:])
-    print(f"[failures {cases['with_failures']} of {cases['generated']} generated cases]")
+    figure(f"failures {cases['with_failures']} of {cases['generated']} generated cases")
     assert result["operations"]["tested"] == result["operations"]["total"], text[-6000:]
     assert cases["generated"] >= 10 * MAX_EXAMPLES, text[-6000:]
     assert not result["failures"] and not result["errors"], text[-12000:]

@@ -380,7 +380,7 @@ class RoomModel(RuleBasedStateMachine):
             time.sleep(0.02)
 
 
-async def test_rooms_keep_their_promises_under_a_random_walk(settings, redis_url):
+async def test_rooms_keep_their_promises_under_a_random_walk(settings, redis_url, figure):
     async with running_cluster(settings) as cluster:
         admin = redis.Redis.from_url(redis_url)
         world = RoomModel.world = World(asyncio.get_running_loop(), cluster, admin)
@@ -389,9 +389,9 @@ async def test_rooms_keep_their_promises_under_a_random_walk(settings, redis_url
             await asyncio.to_thread(run_state_machine_as_test, RoomModel, settings=MODEL_SETTINGS)
         finally:
             await admin.aclose()
-            print(
-                f"[invariant violations {world.violations} of {world.steps} steps]"
-                f" ({world.stored} messages stored, {world.delivered} delivered,"
-                f" {world.cuts} Pub/Sub connections cut, {time.monotonic() - started:.0f} s)"
+            figure(
+                f"invariant violations {world.violations} of {world.steps} steps,"
+                f" {world.stored} messages stored, {world.delivered} delivered,"
+                f" {world.cuts} Pub/Sub connections cut, {time.monotonic() - started:.0f} s"
             )
     assert world.steps >= 100, "the walk was too short to mean much"

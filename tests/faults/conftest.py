@@ -1,9 +1,5 @@
-"""The fault suites' fixtures: private servers to kill, the TCP proxy, and the figures.
-
-Each test reports its figures (`[lost 0 of 10000, ...]`) through the `figures` fixture: printed
-at once (seen with -s or -rA) and again in the terminal summary of every run, so CI output
-carries them.
-"""
+"""The fault suites' fixtures: private servers to kill and the TCP proxy. Each test states its
+figures (`[lost 0 of 10000, ...]`) with the `figure` fixture of tests/conftest.py."""
 
 import shutil
 import tempfile
@@ -14,29 +10,6 @@ import pytest
 
 from tests.faults.proxy import TcpProxy
 from tests.faults.servers import PostgresProcess, RedisProcess
-
-FIGURES = pytest.StashKey[list[tuple[str, str]]]()
-
-
-@pytest.fixture
-def figures(request) -> Callable[[str], None]:
-    """figures("lost 0 of 10000, ...") prints `[…]` and keeps it for the summary."""
-    kept = request.config.stash.setdefault(FIGURES, [])
-
-    def report(text: str) -> None:
-        line = f"[{text}]"
-        print(f"{request.node.name}: {line}")
-        kept.append((request.node.nodeid, line))
-
-    return report
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    kept = config.stash.get(FIGURES, [])
-    if kept:
-        terminalreporter.section("fault figures")
-        for nodeid, line in kept:
-            terminalreporter.write_line(f"{nodeid} {line}")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ CYCLES = 20
 CYCLING_READERS = 3
 
 
-async def test_a_killed_process_moves_its_clients_with_nothing_lost(settings, tmp_path, figures):
+async def test_a_killed_process_moves_its_clients_with_nothing_lost(settings, tmp_path, figure):
     async with running_nginx_cluster(settings, tmp_path / "nginx") as cluster:
         owner = (await cluster.users(1))[0]
         room_id = await cluster.http.create_room(owner)
@@ -46,7 +46,7 @@ async def test_a_killed_process_moves_its_clients_with_nothing_lost(settings, tm
     expected = list(range(READERS + 1, last + 1))
     lost = sum(len(set(expected) - set(r.seqs)) for r in readers)
     duplicates = sum(len(r.seqs) - len(set(r.seqs)) for r in readers)
-    figures(
+    figure(
         f"lost {lost} of {TOTAL} to {READERS} sockets, duplicates {duplicates}, "
         f"{len(moved)} sockets moved off the killed process within {moved_in:.1f} s, "
         f"{CYCLES * CYCLING_READERS} resume cycles replayed {replayed}"

@@ -28,7 +28,7 @@ CHATD_BACKENDS = """
 """
 
 
-async def test_postgres_terminated_and_restarted_under_load(settings, private_postgres, figures):
+async def test_postgres_terminated_and_restarted_under_load(settings, private_postgres, figure):
     settings = settings.with_overrides(database_url=private_postgres.url)
     admin = await asyncpg.connect(private_postgres.url)
     async with chatd_processes(settings, 2) as servers, aiohttp.ClientSession() as session:
@@ -83,7 +83,7 @@ async def test_postgres_terminated_and_restarted_under_load(settings, private_po
     published = {pair for r in receivers for pair in zip(r.tally.seqs, r.tally.ids, strict=True)}
     uncommitted = published - {(r["seq"], r["id"]) for r in rows}
     other_5xx = posts.other_5xx()
-    figures(
+    figure(
         f"non-503 5xx {other_5xx}, hangs {posts.statuses['hang']}, "
         f"503 {posts.statuses[503]} (without Retry-After {posts.no_retry_after}), "
         f"slowest answer {posts.slowest:.1f} s, "

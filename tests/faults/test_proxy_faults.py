@@ -24,7 +24,7 @@ HALF_OPEN = 10
 
 
 async def test_a_blackholed_redis_is_detected_and_the_bus_catches_up(
-    settings, private_redis, proxies, figures
+    settings, private_redis, proxies, figure
 ):
     """Process A reaches Redis through the proxy, process B directly; B posts while A's path
     is a blackhole."""
@@ -68,7 +68,7 @@ async def test_a_blackholed_redis_is_detected_and_the_bus_catches_up(
             for server in (a, b):
                 server.stop()
 
-    figures(
+    figure(
         f"blackhole detected in {detection:.1f} s (health check every {HEALTH_INTERVAL} s), "
         f"caught up {catch_up:.1f} s after the path healed, lost {reader.tally.lost(1, seqs[-1])}, "
         f"duplicates {reader.tally.duplicates()}, leaked tasks {leaked_tasks}, "
@@ -81,7 +81,7 @@ async def test_a_blackholed_redis_is_detected_and_the_bus_catches_up(
     assert subscribers == 2, "the blackholed subscriber connection was closed, not leaked"
 
 
-async def test_half_open_client_sockets_are_closed_by_the_heartbeat(settings, proxies, figures):
+async def test_half_open_client_sockets_are_closed_by_the_heartbeat(settings, proxies, figure):
     server = ServerProcess(settings, CHATD_WS_HEARTBEAT=str(HEARTBEAT))
     async with aiohttp.ClientSession() as session:
         try:
@@ -110,7 +110,7 @@ async def test_half_open_client_sockets_are_closed_by_the_heartbeat(settings, pr
         finally:
             server.stop()
 
-    figures(
+    figure(
         f"{HALF_OPEN} half-open sockets closed in {closed_in:.1f} s "
         f"(heartbeat {HEARTBEAT} s), leaked connections {leaked}, leaked tasks {leaked_tasks}"
     )
@@ -121,7 +121,7 @@ async def test_half_open_client_sockets_are_closed_by_the_heartbeat(settings, pr
 
 
 async def test_postgres_connections_reset_and_slowed_under_load(
-    settings, private_postgres, proxies, figures
+    settings, private_postgres, proxies, figure
 ):
     """chatd on PostgreSQL through the proxy; every connection is reset three times while
     three posters post, then 50 ms is added to every chunk."""
@@ -160,7 +160,7 @@ async def test_postgres_connections_reset_and_slowed_under_load(
         finally:
             server.stop()
     statuses, other_5xx = posts.statuses, posts.other_5xx()
-    figures(
+    figure(
         f"connections reset {resets}, non-503 5xx {other_5xx}, hangs {statuses['hang']}, "
         f"503 {statuses[503]} (without Retry-After {posts.no_retry_after}), "
         f"slowest answer {posts.slowest:.2f} s, posts stored {len(stored)}, "

@@ -29,7 +29,7 @@ RATE = 400  # messages per second, in all: steady load, not a flood
 DOWN_SECONDS = 2.0
 
 
-async def test_redis_killed_under_load_loses_nothing(settings, private_redis, figures):
+async def test_redis_killed_under_load_loses_nothing(settings, private_redis, figure):
     settings = settings.with_overrides(redis_url=private_redis.url)
     connector = aiohttp.TCPConnector(limit=0)
     async with (
@@ -64,7 +64,7 @@ async def test_redis_killed_under_load_loses_nothing(settings, private_redis, fi
     tallies = [r.tally for r in receivers]
     found = totals(tallies, 1, last, [r.room_id for r in receivers])
     converge = max(r.tally.arrival_of(due[r.room_id]) for r in receivers) - back
-    figures(
+    figure(
         f"lost {found['lost']} of {MESSAGES} to {SOCKETS} sockets, "
         f"duplicates {found['duplicates']}, out of order {found['out_of_order']}, "
         f"{back_at - killed_at} posted while Redis was down, "

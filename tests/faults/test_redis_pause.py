@@ -22,7 +22,7 @@ POSTERS = 3
 PROBE = aiohttp.ClientTimeout(total=5)
 
 
-async def test_redis_paused_turns_readyz_503_and_loses_nothing(settings, private_redis, figures):
+async def test_redis_paused_turns_readyz_503_and_loses_nothing(settings, private_redis, figure):
     settings = settings.with_overrides(redis_url=private_redis.url)
     # A message limit far above this load, so that every post asks Redis to count it.
     limit = {"CHATD_MESSAGE_RATE": "100000"}
@@ -72,7 +72,7 @@ async def test_redis_paused_turns_readyz_503_and_loses_nothing(settings, private
 
     found = totals([r.tally for r in receivers], 1, {room_id: last}, [room_id] * READERS)
     slowest = max(seconds for _, seconds in no_redis)
-    figures(
+    figure(
         f"readyz 503 after {detection:.1f} s, 200 again {recovery:.1f} s after SIGCONT, "
         f"REST without Redis {len(no_redis)} answers during the pause, slowest {slowest:.2f} s, "
         f"lost {found['lost']} of {len(posted)}, duplicates {found['duplicates']}, "

@@ -137,7 +137,7 @@ async def post_steadily(
 
 
 async def test_a_killed_master_stalls_only_its_rooms_which_catch_up(
-    cluster, cluster_client, redis_cluster_nodes: RedisClusterNodes
+    cluster, cluster_client, redis_cluster_nodes: RedisClusterNodes, figure
 ):
     alice, bob = await cluster.users(2)
     rooms = await rooms_on_every_shard(cluster, cluster_client, alice, [bob])
@@ -212,8 +212,8 @@ async def test_a_killed_master_stalls_only_its_rooms_which_catch_up(
         for port, room_id in rooms.items()
         if port != killed
     ]
-    print(
-        f"\nkilled shard {killed}: {len(acked[killed_room])} messages acked in its room, "
+    figure(
+        f"killed shard {killed}: {len(acked[killed_room])} messages acked in its room, "
         f"{in_outage} delivered during the outage, lost 0, duplicates 0, "
         f"caught up {caught_up:.2f}s after the shard restarted; "
         f"other shards' longest pause during the outage {max(gaps):.2f}s"

@@ -56,7 +56,7 @@ def test_the_validator_refuses_a_broken_spec():
         validate(spec, cls=OpenAPIV31SpecValidator)
 
 
-def test_the_spec_and_the_router_name_the_same_routes():
+def test_the_spec_and_the_router_name_the_same_routes(figure):
     settings = Settings(database_url="postgresql://unused", redis_url="redis://unused")
     app = create_app(settings.with_overrides(jwt_secret="x" * 32))  # connects to nothing yet
     served, described = app_routes(app), spec_routes(load_spec())
@@ -65,7 +65,7 @@ def test_the_spec_and_the_router_name_the_same_routes():
     problems = [f"served by the app, missing from docs/openapi.yaml: {m} {p}" for m, p in missing]
     problems += [f"in docs/openapi.yaml but not served by the app: {m} {p}" for m, p in extra]
     assert not problems, "\n".join(problems)
-    print(f"[routes described {len(described)} of {len(served)} served]")
+    figure(f"routes described {len(described)} of {len(served)} served")
 
 
 def test_every_authenticated_operation_says_401_and_every_body_route_400_and_422():
