@@ -64,20 +64,27 @@ class FloodGuard:
             self._retry_at = now + timedelta(seconds=retry_after)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Session:
     """One authenticated connection: its user, its outbox and its place in each room."""
 
     user: User
     outbox: Outbox
     cursors: dict[int, RoomCursor] = field(default_factory=dict)
-    # Held while this session's membership changes (its own join/leave) and while it follows
-    # one made elsewhere, so the two never interleave.
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closed: bool = False
     present: bool = False  # counted by Presence
     expiry: asyncio.TimerHandle | None = None  # closes the socket when the access token expires
     guards: dict[str, FloodGuard] = field(default_factory=dict)  # per limited kind of frame
+    _lock: asyncio.Lock | None = field(default=None, repr=False)
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held while this session's membership changes (its own join/leave) and while it
+        follows one made elsewhere, so the two never interleave. Made on first use: most
+        sessions never change their rooms."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
 
 
 async def within_limits(

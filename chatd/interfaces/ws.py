@@ -8,6 +8,7 @@ import asyncio
 import logging
 import weakref
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -17,7 +18,7 @@ from chatd.domain.errors import DomainError, NotAuthenticated, Unavailable
 from chatd.domain.model import User
 from chatd.interfaces.keys import ACCOUNTS, OPEN_OUTBOX, SESSIONS, SETTINGS, WEBSOCKETS
 from chatd.interfaces.ws_answers import FrameAnswers
-from chatd.interfaces.ws_frames import ClientFrame, parse_frame
+from chatd.interfaces.ws_frames import parse_frame
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 
 async def _authenticate(
     request: web.Request, ws: web.WebSocketResponse
-) -> tuple[User, datetime, ClientFrame] | None:
+) -> tuple[User, datetime, dict[int, int], Any] | None:
+    """The user, their token's expiry, and the auth frame's resume positions and ref: not the
+    frame itself, whose token would otherwise stay in memory as long as the socket."""
     timeout = request.app[SETTINGS].ws_auth_timeout
     try:
         msg = await ws.receive(timeout=timeout)
@@ -78,7 +81,7 @@ async def _authenticate(
         if frame.type != "auth":
             raise NotAuthenticated("the first frame must be auth")
         user, expires_at = await request.app[ACCOUNTS].authenticate_until(frame.token)
-        return user, expires_at, frame
+        return user, expires_at, frame.positions, frame.ref
     except Unavailable:
         await ws.close(code=INTERNAL_ERROR, message=b"try again later")
     except DomainError as error:
@@ -94,7 +97,8 @@ async def _serve(
     ws: web.WebSocketResponse,
     user: User,
     expires_at: datetime,
-    auth: ClientFrame,
+    resume: dict[int, int],
+    ref: Any,
 ) -> None:
     sessions = request.app[SESSIONS]
     transport = request.transport
@@ -105,8 +109,8 @@ async def _serve(
             session = await sessions.open(
                 user=user,
                 outbox=outbox,
-                resume=auth.positions,
-                ref=auth.ref,
+                resume=resume,
+                ref=ref,
                 expires_at=expires_at,
             )
         except Exception:
