@@ -73,7 +73,7 @@ class Session:
     cursors: dict[int, RoomCursor] = field(default_factory=dict)
     closed: bool = False
     present: bool = False  # counted by Presence
-    expiry: asyncio.TimerHandle | None = None  # closes the socket when the access token expires
+    expires: float | None = None  # loop time the access token expires (see expiries.py)
     guards: dict[str, FloodGuard] = field(default_factory=dict)  # per limited kind of frame
     _lock: asyncio.Lock | None = field(default=None, repr=False)
 
