@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from chatd.application.session_rules import UNAUTHENTICATED
+from chatd.application.session_rules import UNAUTHENTICATED, Session
 from chatd.domain.errors import DomainError, NotAuthenticated, Unavailable
 from chatd.domain.model import User
 from chatd.interfaces.keys import ACCOUNTS, OPEN_OUTBOX, SESSIONS, SETTINGS, WEBSOCKETS
@@ -26,6 +26,7 @@ MAX_FRAME_BYTES = 64 * 1024  # aiohttp closes with 1009 past this
 UNSUPPORTED_DATA = 1003
 INTERNAL_ERROR = 1011
 SHUTDOWN_DRAIN = 2.0
+ENDED = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED)  # what ends `async for msg in ws`
 
 
 def origin_allowed(request: web.Request) -> bool:
@@ -42,6 +43,8 @@ def origin_allowed(request: web.Request) -> bool:
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
+    """The socket's whole life in this one coroutine: a coroutine awaited for as long as the
+    socket is open (a helper, `async for`'s __anext__) would cost every idle socket its frame."""
     if not origin_allowed(request):
         raise web.HTTPForbidden(text="origin not allowed")
     ws = web.WebSocketResponse(
@@ -53,8 +56,28 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     request.app[WEBSOCKETS].add(ws)
     try:
         signed_in = await _authenticate(request, ws)
-        if signed_in is not None:
-            await _serve(request, ws, *signed_in)
+        session = await _open_session(request, ws, *signed_in) if signed_in else None
+        if session is None:
+            return ws
+        sessions, outbox = request.app[SESSIONS], session.outbox
+        answers = FrameAnswers(sessions, session)
+        try:
+            while (msg := await ws.receive()).type not in ENDED:
+                if msg.type is WSMsgType.TEXT:
+                    await answers.answer(msg.data)
+                elif msg.type is WSMsgType.BINARY:
+                    await ws.close(code=UNSUPPORTED_DATA, message=b"text frames only")
+                if outbox.closed:
+                    # Let the close the outbox began (1013 for a full queue, 4401...) go out:
+                    # returning first would have aiohttp close with 1000 before it.
+                    await outbox.close(code=INTERNAL_ERROR)  # the code of a close not begun
+                    break
+        finally:
+            try:
+                await answers.drain()
+                sessions.close(session)
+            finally:
+                outbox.stop()
     finally:
         request.app[WEBSOCKETS].discard(ws)
     return ws
@@ -92,48 +115,32 @@ async def _authenticate(
     return None
 
 
-async def _serve(
+async def _open_session(
     request: web.Request,
     ws: web.WebSocketResponse,
     user: User,
     expires_at: datetime,
     resume: dict[int, int],
     ref: Any,
-) -> None:
-    sessions = request.app[SESSIONS]
+) -> Session | None:
+    """The user's session on this socket, or None (the socket then closed with 1011)."""
     transport = request.transport
     abort = transport.abort if transport else lambda: None
     outbox = request.app[OPEN_OUTBOX](ws, user_id=user.id, abort=abort)
     try:
+        return await request.app[SESSIONS].open(
+            user=user, outbox=outbox, resume=resume, ref=ref, expires_at=expires_at
+        )
+    except Exception:
+        log.exception("cannot open the session of user %s", user.id)
         try:
-            session = await sessions.open(
-                user=user,
-                outbox=outbox,
-                resume=resume,
-                ref=ref,
-                expires_at=expires_at,
-            )
-        except Exception:
-            log.exception("cannot open the session of user %s", user.id)
             await ws.close(code=INTERNAL_ERROR, message=b"try again later")
-            return
-        answers = FrameAnswers(sessions, session)
-        try:
-            async for msg in ws:
-                if msg.type is WSMsgType.TEXT:
-                    await answers.answer(msg.data)
-                elif msg.type is WSMsgType.BINARY:
-                    await ws.close(code=UNSUPPORTED_DATA, message=b"text frames only")
-                if outbox.closed:
-                    # Let the close the outbox began (1013 for a full queue, 4401...) go out:
-                    # returning first would have aiohttp close with 1000 before it.
-                    await outbox.close(code=INTERNAL_ERROR)  # the code of a close not begun
-                    break
         finally:
-            await answers.drain()
-            sessions.close(session)
-    finally:
+            outbox.stop()
+        return None
+    except BaseException:
         outbox.stop()
+        raise
 
 
 async def close_websockets(app: web.Application) -> None:
