@@ -74,7 +74,8 @@ class Session:
     closed: bool = False
     present: bool = False  # counted by Presence
     expires: float | None = None  # loop time the access token expires (see expiries.py)
-    guards: dict[str, FloodGuard] = field(default_factory=dict)  # per limited kind of frame
+    # Per limited kind of frame; made by the first such frame (most sockets only listen).
+    guards: dict[str, FloodGuard] | None = None
     _lock: asyncio.Lock | None = field(default=None, repr=False)
 
     @property
@@ -91,7 +92,11 @@ async def within_limits(
     session: Session, kind: str, now: datetime, action: Callable[[], Awaitable[T]]
 ) -> T:
     """Run a frame of a rate-limited kind, unless the client is persisting: then 1008."""
-    guard = session.guards.setdefault(kind, FloodGuard())
+    if session.guards is None:
+        session.guards = {}
+    guard = session.guards.get(kind)
+    if guard is None:
+        guard = session.guards[kind] = FloodGuard()
     if not guard.may_send(now):
         await session.outbox.close(
             code=POLICY_VIOLATION, message=b"still sending after rate_limited"

@@ -55,8 +55,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     request.app[WEBSOCKETS].add(ws)
     try:
-        signed_in = await _authenticate(request, ws)
-        session = await _open_session(request, ws, *signed_in) if signed_in else None
+        session = await _open_session(request, ws, await _authenticate(request, ws))
         if session is None:
             return ws
         sessions, outbox = request.app[SESSIONS], session.outbox
@@ -118,12 +117,13 @@ async def _authenticate(
 async def _open_session(
     request: web.Request,
     ws: web.WebSocketResponse,
-    user: User,
-    expires_at: datetime,
-    resume: dict[int, int],
-    ref: Any,
+    signed_in: tuple[User, datetime, dict[int, int], Any] | None,
 ) -> Session | None:
-    """The user's session on this socket, or None (the socket then closed with 1011)."""
+    """The user's session on this socket, or None (not signed in; or it could not be opened,
+    and the socket is closed with 1011)."""
+    if signed_in is None:
+        return None
+    user, expires_at, resume, ref = signed_in
     transport = request.transport
     abort = transport.abort if transport else lambda: None
     outbox = request.app[OPEN_OUTBOX](ws, user_id=user.id, abort=abort)
