@@ -16,6 +16,7 @@ from aiohttp import WSMsgType, web
 from chatd.application.session_rules import UNAUTHENTICATED, Session
 from chatd.domain.errors import DomainError, NotAuthenticated, Unavailable
 from chatd.domain.model import User
+from chatd.interfaces.errors import unexpected_error
 from chatd.interfaces.keys import ACCOUNTS, OPEN_OUTBOX, SESSIONS, SETTINGS, WEBSOCKETS
 from chatd.interfaces.ws_answers import FrameAnswers
 from chatd.interfaces.ws_frames import parse_frame
@@ -42,44 +43,50 @@ def origin_allowed(request: web.Request) -> bool:
     return parts.scheme in {"http", "https"} and parts.netloc.lower() == request.host.lower()
 
 
-async def websocket(request: web.Request) -> web.WebSocketResponse:
+async def websocket(request: web.Request) -> web.StreamResponse:
     """The socket's whole life in this one coroutine: a coroutine awaited for as long as the
-    socket is open (a helper, `async for`'s __anext__) would cost every idle socket its frame."""
-    if not origin_allowed(request):
-        raise web.HTTPForbidden(text="origin not allowed")
-    ws = web.WebSocketResponse(
-        max_msg_size=MAX_FRAME_BYTES,
-        heartbeat=request.app[SETTINGS].ws_heartbeat,
-        compress=request.app[SETTINGS].ws_compression,
-    )
-    await ws.prepare(request)
-    request.app[WEBSOCKETS].add(ws)
+    socket is open (a helper, `async for`'s __anext__, a middleware) would cost every idle socket
+    its frame. So it answers its own unexpected failures too (error_middleware passes /ws by)."""
     try:
-        session = await _open_session(request, ws, await _authenticate(request, ws))
-        if session is None:
-            return ws
-        sessions, outbox = request.app[SESSIONS], session.outbox
-        answers = FrameAnswers(sessions, session)
+        if not origin_allowed(request):
+            raise web.HTTPForbidden(text="origin not allowed")
+        ws = web.WebSocketResponse(
+            max_msg_size=MAX_FRAME_BYTES,
+            heartbeat=request.app[SETTINGS].ws_heartbeat,
+            compress=request.app[SETTINGS].ws_compression,
+        )
+        await ws.prepare(request)
+        request.app[WEBSOCKETS].add(ws)
         try:
-            while (msg := await ws.receive()).type not in ENDED:
-                if msg.type is WSMsgType.TEXT:
-                    await answers.answer(msg.data)
-                elif msg.type is WSMsgType.BINARY:
-                    await ws.close(code=UNSUPPORTED_DATA, message=b"text frames only")
-                if outbox.closed:
-                    # Let the close the outbox began (1013 for a full queue, 4401...) go out:
-                    # returning first would have aiohttp close with 1000 before it.
-                    await outbox.close(code=INTERNAL_ERROR)  # the code of a close not begun
-                    break
-        finally:
+            session = await _open_session(request, ws, await _authenticate(request, ws))
+            if session is None:
+                return ws
+            sessions, outbox = request.app[SESSIONS], session.outbox
+            answers = FrameAnswers(sessions, session)
             try:
-                await answers.drain()
-                sessions.close(session)
+                while (msg := await ws.receive()).type not in ENDED:
+                    if msg.type is WSMsgType.TEXT:
+                        await answers.answer(msg.data)
+                    elif msg.type is WSMsgType.BINARY:
+                        await ws.close(code=UNSUPPORTED_DATA, message=b"text frames only")
+                    if outbox.closed:
+                        # Let the close the outbox began (1013 for a full queue, 4401...) go
+                        # out: returning first would have aiohttp close with 1000 before it.
+                        await outbox.close(code=INTERNAL_ERROR)  # the code of a close not begun
+                        break
             finally:
-                outbox.stop()
-    finally:
-        request.app[WEBSOCKETS].discard(ws)
-    return ws
+                try:
+                    await answers.drain()
+                    sessions.close(session)
+                finally:
+                    outbox.stop()
+        finally:
+            request.app[WEBSOCKETS].discard(ws)
+        return ws
+    except web.HTTPException:
+        raise  # (as error_middleware does outside /api)
+    except Exception as exc:
+        return unexpected_error(request, exc)
 
 
 async def _authenticate(
