@@ -63,12 +63,13 @@ class Expiries(Generic[T]):
         self._timer = None
         loop = asyncio.get_running_loop()
         now = loop.time()
-        heap = self._heap
-        while heap and heap[0][0] <= now:
-            when, _, item = heapq.heappop(heap)
-            if item.expires != when:
-                self._stale = max(0, self._stale - 1)  # renewed or closed since
-                continue
-            item.expires = None
-            self._on_expired(item)
-        self._schedule(loop)
+        try:  # (self._heap each time: a callback's cancel may sweep it into a new list)
+            while self._heap and self._heap[0][0] <= now:
+                when, _, item = heapq.heappop(self._heap)
+                if item.expires != when:
+                    self._stale = max(0, self._stale - 1)  # renewed or closed since
+                    continue
+                item.expires = None
+                self._on_expired(item)
+        finally:  # (even if a callback failed: the others still expire)
+            self._schedule(loop)
