@@ -36,8 +36,8 @@ async def _rounds(args: argparse.Namespace, workdir: Path) -> None:
                     result = await measure_memory(
                         name, target.base_url, target.pid, target.conns, args.counts, 1.0
                     )
-                ratio = result.bytes_per_socket / 1024
-                print(f"round {round_no} {name:7} {ratio:.1f} KB/socket {result.points}")
+                kb = result.bytes_per_socket / 1024
+                print(f"round {round_no} {name:7} {kb:.1f} KB/socket {result.points}")
                 sys.stdout.flush()
 
 
