@@ -11,7 +11,7 @@ One store call per first connection and per last disconnection, never per room o
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from chatd.application.ports import MembershipReader, PresenceStore, UserReader
 from chatd.domain.model import User
@@ -23,14 +23,15 @@ RENEW_EVERY = 5.0  # seconds between renewals of this process's claims (and swee
 SWEEP_BATCH = 50  # users of an expired process announced at once
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Here:
     """One user's connections on this process, and whether the store holds our claim."""
 
     user: User
     connections: int = 0
     claimed: bool = False
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Only while settling: an idle user holds no Event (with its waiters' deque, ~600 bytes).
+    changed: asyncio.Event | None = None
     settling: asyncio.Task[None] | None = None
 
 
@@ -101,16 +102,18 @@ class Presence:
     # Inside.
 
     def _settle(self, here: _Here) -> None:
-        here.changed.set()
         if here.settling is None:
-            here.settling = asyncio.create_task(self._settling(here))
+            here.changed = asyncio.Event()  # (a new settling looks at the state first anyway)
+            here.settling = asyncio.create_task(self._settling(here, here.changed))
+        elif here.changed is not None:
+            here.changed.set()
 
-    async def _settling(self, here: _Here) -> None:
+    async def _settling(self, here: _Here, changed: asyncio.Event) -> None:
         """Bring the store in line with this process's connections of the user, one change at a
         time; a failure is left for the next renewal to retry."""
         try:
             while True:
-                here.changed.clear()
+                changed.clear()
                 if here.connections and not here.claimed:
                     epoch = self._epoch
                     here.claimed = await self._tell(here.user, online=True)
@@ -119,7 +122,7 @@ class Presence:
                     here.claimed = epoch == self._epoch  # else the claim may have been swept
                 elif not here.connections and here.claimed:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(here.changed.wait(), self._grace)
+                        await asyncio.wait_for(changed.wait(), self._grace)
                         continue  # a connection came or went during the grace: look again
                     if not here.connections:
                         here.claimed = not await self._tell(here.user, online=False)
@@ -128,7 +131,7 @@ class Presence:
                 else:
                     return
         finally:
-            here.settling = None
+            here.settling = here.changed = None
             if not here.connections and not here.claimed and self._here.get(here.user.id) is here:
                 del self._here[here.user.id]
 

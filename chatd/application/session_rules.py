@@ -64,27 +64,39 @@ class FloodGuard:
             self._retry_at = now + timedelta(seconds=retry_after)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Session:
     """One authenticated connection: its user, its outbox and its place in each room."""
 
     user: User
     outbox: Outbox
     cursors: dict[int, RoomCursor] = field(default_factory=dict)
-    # Held while this session's membership changes (its own join/leave) and while it follows
-    # one made elsewhere, so the two never interleave.
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closed: bool = False
     present: bool = False  # counted by Presence
-    expiry: asyncio.TimerHandle | None = None  # closes the socket when the access token expires
-    guards: dict[str, FloodGuard] = field(default_factory=dict)  # per limited kind of frame
+    expires: float | None = None  # loop time the access token expires (see expiries.py)
+    # Per limited kind of frame; made by the first such frame (most sockets only listen).
+    guards: dict[str, FloodGuard] | None = None
+    _lock: asyncio.Lock | None = field(default=None, repr=False)
+
+    @property
+    def lock(self) -> asyncio.Lock:
+        """Held while this session's membership changes (its own join/leave) and while it
+        follows one made elsewhere, so the two never interleave. Made on first use: most
+        sessions never change their rooms."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
 
 
 async def within_limits(
     session: Session, kind: str, now: datetime, action: Callable[[], Awaitable[T]]
 ) -> T:
     """Run a frame of a rate-limited kind, unless the client is persisting: then 1008."""
-    guard = session.guards.setdefault(kind, FloodGuard())
+    if session.guards is None:
+        session.guards = {}
+    guard = session.guards.get(kind)
+    if guard is None:
+        guard = session.guards[kind] = FloodGuard()
     if not guard.may_send(now):
         await session.outbox.close(
             code=POLICY_VIOLATION, message=b"still sending after rate_limited"

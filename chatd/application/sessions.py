@@ -17,6 +17,7 @@ from typing import Any
 from chatd.application.auth import Accounts
 from chatd.application.chat_frames import ChatFrames
 from chatd.application.delivery import RoomCursor
+from chatd.application.expiries import Expiries
 from chatd.application.frames import (
     error_frame,
     event_frame,
@@ -69,6 +70,7 @@ class Sessions:
         self._replay_page = replay_page
         self._by_user: dict[int, set[Session]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._expiries: Expiries[Session] = Expiries(self._expired)
 
     async def open(
         self,
@@ -186,8 +188,7 @@ class Sessions:
         if session.closed:
             return
         session.closed = True
-        if session.expiry is not None:
-            session.expiry.cancel()
+        self._expiries.cancel(session)
         if session.present:
             self._presence.disconnected(session.user)
         for room_id in list(session.cursors):
@@ -204,17 +205,17 @@ class Sessions:
         return [session for sessions in self._by_user.values() for session in sessions]
 
     async def aclose(self) -> None:
+        self._expiries.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _expire_at(self, session: Session, expires_at: datetime) -> None:
-        if session.expiry is not None:
-            session.expiry.cancel()
         delay = max(0.0, (expires_at - self._clock.now()).total_seconds())
-        session.expiry = asyncio.get_running_loop().call_later(
-            delay, self._end, session, UNAUTHENTICATED, "access token expired"
-        )
+        self._expiries.set(session, delay)
+
+    def _expired(self, session: Session) -> None:
+        self._end(session, UNAUTHENTICATED, "access token expired")
 
     def _end(self, session: Session, code: int, reason: str) -> None:
         if not session.closed and not session.outbox.closed:

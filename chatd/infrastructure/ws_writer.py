@@ -33,6 +33,8 @@ def framed(text: str) -> bytes:
 
 
 class WebSocketFrames:
+    __slots__ = ("_batched", "_protocol", "_sending", "_transport", "_ws")
+
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self._ws = ws
         writer = ws._writer  # aiohttp's frame writer: its transport and protocol

@@ -19,11 +19,18 @@ RECONNECT_AFTER = 1  # seconds (Retry-After of a refused socket): another proces
 
 
 @web.middleware
-async def refuse_while_draining(
+def refuse_while_draining(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> Awaitable[web.StreamResponse]:
+    if not request.app[DRAINING].is_set():
+        # Handed on, not awaited: no frame of this middleware stays with every open socket.
+        return handler(request)
+    return _while_draining(request, handler)
+
+
+async def _while_draining(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    if not request.app[DRAINING].is_set():
-        return await handler(request)
     if request.path == "/readyz":
         response = web.json_response({"status": "draining"}, status=503)
     elif request.path == "/ws":

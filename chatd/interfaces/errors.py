@@ -72,7 +72,23 @@ def error_response(status: int, code: str, message: str, *, wait: int | None = N
 
 
 @web.middleware
-async def error_middleware(
+def error_middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> Awaitable[web.StreamResponse]:
+    if request.path == "/ws":
+        # The WebSocket handler answers its own failures (unexpected_error): a frame of this
+        # middleware would otherwise stay with every open socket.
+        return handler(request)
+    return _answering_errors(request, handler)
+
+
+def unexpected_error(request: web.Request, exc: Exception) -> web.Response:
+    """The answer to an exception a handler did not expect: logged, and a documented error."""
+    error = as_domain_error(exc, context=f"{request.method} {request.path}")
+    return error_response(status_of(error), error.code, error.message, wait=retry_after(error))
+
+
+async def _answering_errors(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     try:
@@ -88,8 +104,7 @@ async def error_middleware(
             await _answer_and_hang_up(request, response)
         return response
     except Exception as exc:
-        error = as_domain_error(exc, context=f"{request.method} {request.path}")
-        return error_response(status_of(error), error.code, error.message, wait=retry_after(error))
+        return unexpected_error(request, exc)
 
 
 async def _answer_and_hang_up(request: web.Request, response: web.Response) -> None:

@@ -145,12 +145,21 @@ def route_of(request: web.Request) -> str:
 
 
 @web.middleware
-async def http_metrics(
+def http_metrics(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+) -> Awaitable[web.StreamResponse]:
     route = route_of(request)
     if route == "/ws":  # a session, not a request: its frames are timed one by one
-        return await handler(request)
+        # Handed on, not awaited: no frame of this middleware stays with every open socket.
+        return handler(request)
+    return _timed(request, handler, route)
+
+
+async def _timed(
+    request: web.Request,
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    route: str,
+) -> web.StreamResponse:
     metrics, started, status = request.app[METRICS], time.perf_counter(), 500
     metrics.in_flight.inc()
     try:

@@ -17,15 +17,16 @@ GIVEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 @web.middleware
-async def request_context(
+def request_context(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+) -> Awaitable[web.StreamResponse]:
     given = request.headers.get(REQUEST_ID_HEADER, "")
     request[REQUEST_ID_KEY] = given if GIVEN_ID.fullmatch(given) else uuid.uuid4().hex
-    REQUEST_ID.set(request[REQUEST_ID_KEY])
+    REQUEST_ID.set(request[REQUEST_ID_KEY])  # in the request's task: the handler's context
     USER_ID.set(None)
     client_address(request)
-    return await handler(request)
+    # Handed on, not awaited: no frame of this middleware stays with every open socket.
+    return handler(request)
 
 
 async def identify_response(request: web.Request, response: web.StreamResponse) -> None:

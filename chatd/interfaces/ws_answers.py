@@ -23,10 +23,12 @@ class FrameAnswers:
     waiting for acks is not held to one round trip per message. Any other frame waits for them.
     """
 
+    __slots__ = ("_sends", "_session", "_sessions")
+
     def __init__(self, sessions: Sessions, session: Session) -> None:
         self._sessions = sessions
         self._session = session
-        self._sends: set[asyncio.Task[None]] = set()
+        self._sends: set[asyncio.Task[None]] | None = None  # made by the first send_message
 
     async def answer(self, text: str) -> None:
         try:
@@ -38,11 +40,14 @@ class FrameAnswers:
             await self.drain()
             await self._answer(frame)
             return
-        if len(self._sends) >= MAX_SENDS_IN_FLIGHT:
-            await asyncio.wait(self._sends, return_when=asyncio.FIRST_COMPLETED)
+        sends = self._sends
+        if sends is None:
+            sends = self._sends = set()
+        if len(sends) >= MAX_SENDS_IN_FLIGHT:
+            await asyncio.wait(sends, return_when=asyncio.FIRST_COMPLETED)
         task = asyncio.create_task(self._answer(frame))
-        self._sends.add(task)
-        task.add_done_callback(self._sends.discard)
+        sends.add(task)
+        task.add_done_callback(sends.discard)
 
     async def drain(self) -> None:
         """Until every send in flight has been answered."""
