@@ -163,7 +163,7 @@ async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
     """The Redis bus with its subscriber task (one per shard on a Redis Cluster)."""
     settings = app[SETTINGS]
     if settings.redis_cluster:
-        app[BUS] = RedisClusterBus(app[REDIS])
+        app[BUS] = RedisClusterBus(app[REDIS], health_interval=settings.redis_health_interval)
     else:
         app[BUS] = RedisBus(
             publisher=app[REDIS],

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from chatd.domain.events import BusEvent
 from chatd.infrastructure.channels import BusSink, bus_payload, channels_of, route
 from chatd.infrastructure.group_commit import GroupCommit
+from chatd.infrastructure.pubsub_liveness import HEALTH_INTERVAL, HealthCheck, serve_until_failure
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,6 @@ log = logging.getLogger(__name__)
 # to every process).
 CONTROL_CHANNEL = "chatd:control"
 BACKOFF_START, BACKOFF_MAX = 0.05, 2.0
-HEALTH_INTERVAL = 5.0
-HEALTH_MESSAGE = "chatd-health"
-
-
-class NoPong(ConnectionError):
-    """Redis did not answer the bus's PING in time: the connection is taken for dead."""
 
 
 class RedisBus:
@@ -48,8 +43,7 @@ class RedisBus:
         # silently re-established by redis-py (we would not know what was lost meanwhile).
         self._client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
         self._sink: BusSink | None = None
-        self._health_interval = health_interval
-        self._pong: asyncio.Event = asyncio.Event()
+        self._health = HealthCheck(health_interval)
         self._channels: set[str] = {CONTROL_CHANNEL}
         self._confirmations: dict[str, asyncio.Future[None]] = {}
         self._commands: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -145,19 +139,9 @@ class RedisBus:
 
     async def _serve(self, pubsub: redis.client.PubSub) -> None:
         """Read and send commands on one connection until either fails; then stop both."""
-        tasks = [
-            asyncio.create_task(self._read(pubsub)),
-            asyncio.create_task(self._send_commands(pubsub)),
-            asyncio.create_task(self._check_health(pubsub)),
-        ]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await serve_until_failure(
+            self._read(pubsub), self._send_commands(pubsub), self._health.run(pubsub)
+        )
 
     async def _send_commands(self, pubsub: redis.client.PubSub) -> None:
         # One task sends SUBSCRIBE/UNSUBSCRIBE in call order, so the last call wins.
@@ -168,23 +152,13 @@ class RedisBus:
             else:
                 await pubsub.unsubscribe(channel)
 
-    async def _check_health(self, pubsub: redis.client.PubSub) -> None:
-        while True:
-            await asyncio.sleep(self._health_interval)
-            self._pong.clear()
-            await pubsub.ping(HEALTH_MESSAGE)
-            try:
-                await asyncio.wait_for(self._pong.wait(), self._health_interval)
-            except TimeoutError:
-                raise NoPong(f"no PONG within {self._health_interval}s") from None
-
     async def _read(self, pubsub: redis.client.PubSub) -> None:
         while True:
             message = await pubsub.get_message(timeout=None)
             if message is None:
                 continue
             if message["type"] == "pong":
-                self._pong.set()
+                self._health.pong()
                 continue
             channel = message["channel"].decode()
             if message["type"] == "message":

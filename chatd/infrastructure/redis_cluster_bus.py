@@ -33,6 +33,7 @@ from chatd.infrastructure.channels import (
     route,
 )
 from chatd.infrastructure.group_commit import GroupCommit
+from chatd.infrastructure.pubsub_liveness import HEALTH_INTERVAL, HealthCheck, serve_until_failure
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,10 @@ SOCKET_TIMEOUT = 2.0  # seconds to connect to a shard, and for a publish pipelin
 
 
 class RedisClusterBus:
-    def __init__(self, cluster: RedisCluster) -> None:
+    def __init__(self, cluster: RedisCluster, *, health_interval: float = HEALTH_INTERVAL) -> None:
         """`cluster` must be initialized (its slot table loaded) before start()."""
         self._cluster = cluster
+        self.health_interval = health_interval  # each shard's subscriber PINGs this often
         self._sink: BusSink | None = None
         self._channels: set[str] = set()
         self._owners: dict[str, ShardSubscriber] = {}  # channel -> the shard it is subscribed on
@@ -213,7 +215,8 @@ class ShardSubscriber:
         self._bus = bus
         # Retries off: a dropped connection must surface here (we would not know what was lost).
         # Bounded connects and publishes: a shard that is unreachable (not just refusing) must
-        # not hold its rooms' sends for minutes; the subscriber's reads block as long as needed.
+        # not hold its rooms' sends for minutes. The subscriber's reads wait as long as needed:
+        # a shard gone silent is found by its health check (pubsub_liveness.py).
         no_retry = Retry(NoBackoff(), 0)
         self._client = redis.Redis(
             host=host, port=port, retry=no_retry, socket_connect_timeout=SOCKET_TIMEOUT
@@ -228,6 +231,8 @@ class ShardSubscriber:
         )
         self._publishes: GroupCommit[list[tuple[str, str]], None] = GroupCommit(self._publish_batch)
         self._commands: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        # A shard that goes silent without closing is found by its PINGs going unanswered.
+        self._health = HealthCheck(bus.health_interval)
         self._pubsub: redis.client.PubSub | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -303,18 +308,9 @@ class ShardSubscriber:
         return pubsub
 
     async def _serve(self, pubsub: redis.client.PubSub) -> None:
-        tasks = [
-            asyncio.create_task(self._read(pubsub)),
-            asyncio.create_task(self._send_commands(pubsub)),
-        ]
-        try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await serve_until_failure(
+            self._read(pubsub), self._send_commands(pubsub), self._health.run(pubsub)
+        )
 
     async def _send_commands(self, pubsub: redis.client.PubSub) -> None:
         while True:
@@ -330,6 +326,9 @@ class ShardSubscriber:
             if message is None:
                 continue
             kind = message["type"]
+            if kind == "pong":
+                self._health.pong()
+                continue
             if kind == "smessage":
                 self._bus.received(message["channel"].decode(), message["data"].decode())
                 continue

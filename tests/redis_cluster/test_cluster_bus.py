@@ -3,6 +3,7 @@ when one master is SIGKILLed and restarted, only the rooms whose channels live o
 against the database (the sink's on_reconnected gets exactly those rooms)."""
 
 import asyncio
+import signal
 from collections.abc import Collection
 
 import pytest
@@ -116,3 +117,37 @@ async def test_a_channel_whose_slot_moves_follows_it_to_the_new_primary(
         await subscriber.aclose()
         await publisher.aclose()
         await asyncio.to_thread(redis_cluster_nodes.move_slot, slot, target, source)
+
+
+async def test_a_shard_gone_silent_is_found_by_its_pings_and_only_its_rooms_are_checked(
+    cluster_client: RedisCluster, redis_cluster_nodes: RedisClusterNodes
+):
+    """SIGSTOP closes nothing: only the shard subscriber's unanswered PING shows it is gone."""
+    rooms = range(1, 13)
+    shards = shards_of(cluster_client, rooms)
+    subscriber, publisher, sink = (
+        RedisClusterBus(cluster_client, health_interval=0.3),
+        RedisClusterBus(cluster_client),
+        Sink(),
+    )
+    subscriber.attach(sink)
+    subscriber.start()
+    publisher.start()
+    paused = sorted(shards)[0]
+    process = redis_cluster_nodes.processes[paused]
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(*(subscriber.subscribe(room_channel(r)) for r in rooms)), 10
+        )
+        process.send_signal(signal.SIGSTOP)
+        await asyncio.sleep(1.2)  # four health intervals: silent, never closed
+        process.send_signal(signal.SIGCONT)
+        checked = await asyncio.wait_for(sink.checks.get(), 15)
+        assert checked == frozenset(shards[paused])
+        for room_id in sorted(shards[paused]):  # subscribed again on the same master
+            await publisher.publish(MessagePosted(message(room_id, 3)))
+        assert await sink.rooms_of_next_frames(len(shards[paused])) == shards[paused]
+    finally:
+        process.send_signal(signal.SIGCONT)
+        await subscriber.aclose()
+        await publisher.aclose()
