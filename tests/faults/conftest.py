@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.faults.proxy import TcpProxy
-from tests.faults.servers import PostgresProcess, RedisProcess
+from tests.faults.servers import PostgresProcess
+from tests.services import RedisProcess
 
 
 @pytest.fixture
