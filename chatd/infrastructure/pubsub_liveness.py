@@ -1,13 +1,19 @@
 """What both event buses (one Redis, and each shard of a Redis Cluster) do with a subscriber
-connection: run its jobs until one fails, and find a connection that went silent without closing
-(a paused Redis, a lost route), which a read with no timeout would wait on forever."""
+connection: keep it connected (reconnecting with backoff), run its jobs until one fails, and find
+a connection that went silent without closing (a paused Redis, a lost route), which a read with
+no timeout would wait on forever."""
 
 import asyncio
-from collections.abc import Coroutine
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import redis.asyncio as redis
+from redis.exceptions import RedisError
 
+log = logging.getLogger(__name__)
+
+BACKOFF_START, BACKOFF_MAX = 0.05, 2.0
 HEALTH_INTERVAL = 5.0
 HEALTH_MESSAGE = "chatd-health"
 
@@ -50,3 +56,37 @@ async def serve_until_failure(*jobs: Coroutine[Any, Any, None]) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def keep_connected(
+    name: str,
+    *,
+    stopping: Callable[[], bool],
+    connect: Callable[[], Awaitable[redis.client.PubSub]],
+    serve: Callable[[redis.client.PubSub], Awaitable[None]],
+    drop: Callable[[], Awaitable[None]],
+) -> None:
+    """Connect and serve; on any failure drop the connection and connect again, with backoff,
+    until `stopping()`."""
+    backoff = BACKOFF_START
+    while not stopping():
+        try:
+            pubsub = await connect()
+            if stopping():
+                return
+            backoff = BACKOFF_START
+            await serve(pubsub)
+        except (RedisError, OSError) as error:
+            log.warning("%s lost (%s); reconnecting in %.2fs", name, error, backoff)
+        except Exception:
+            log.exception("%s failed; reconnecting in %.2fs", name, backoff)
+        await drop()
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, BACKOFF_MAX)
+
+
+async def cancel_until_done(task: asyncio.Task[None] | None) -> None:
+    """Cancel until it ends: a cancellation landing inside redis-py's connect can be lost."""
+    while task is not None and not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)

@@ -22,14 +22,19 @@ from redis.exceptions import RedisError
 from chatd.domain.events import BusEvent
 from chatd.infrastructure.channels import BusSink, bus_payload, channels_of, route
 from chatd.infrastructure.group_commit import GroupCommit
-from chatd.infrastructure.pubsub_liveness import HEALTH_INTERVAL, HealthCheck, serve_until_failure
+from chatd.infrastructure.pubsub_liveness import (
+    HEALTH_INTERVAL,
+    HealthCheck,
+    cancel_until_done,
+    keep_connected,
+    serve_until_failure,
+)
 
 log = logging.getLogger(__name__)
 
 # Always subscribed, so the subscriber connection is never idle-unsubscribed (later: broadcasts
 # to every process).
 CONTROL_CHANNEL = "chatd:control"
-BACKOFF_START, BACKOFF_MAX = 0.05, 2.0
 
 
 class RedisBus:
@@ -99,30 +104,18 @@ class RedisBus:
     async def aclose(self) -> None:
         """Stop the subscriber task and close the subscriber connection."""
         self._stopping = True
-        # Cancel until it ends: a cancellation landing inside redis-py's connect can be lost.
-        while self._task is not None and not self._task.done():
-            self._task.cancel()
-            await asyncio.wait({self._task}, timeout=0.5)
+        await cancel_until_done(self._task)
         await self._drop()
         await self._client.aclose()
 
     async def _run(self) -> None:
-        """Connect, read, and on any failure reconnect with backoff."""
-        backoff = BACKOFF_START
-        while not self._stopping:
-            try:
-                pubsub = await self._connect()
-                if self._stopping:
-                    return
-                backoff = BACKOFF_START
-                await self._serve(pubsub)
-            except (RedisError, OSError) as error:
-                log.warning("event bus connection lost (%s); retrying in %.2fs", error, backoff)
-            except Exception:
-                log.exception("event bus subscriber failed; reconnecting in %.2fs", backoff)
-            await self._drop()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, BACKOFF_MAX)
+        await keep_connected(
+            "event bus subscriber",
+            stopping=lambda: self._stopping,
+            connect=self._connect,
+            serve=self._serve,
+            drop=self._drop,
+        )
 
     async def _connect(self) -> redis.client.PubSub:
         pubsub = self._client.pubsub()

@@ -33,11 +33,16 @@ from chatd.infrastructure.channels import (
     route,
 )
 from chatd.infrastructure.group_commit import GroupCommit
-from chatd.infrastructure.pubsub_liveness import HEALTH_INTERVAL, HealthCheck, serve_until_failure
+from chatd.infrastructure.pubsub_liveness import (
+    HEALTH_INTERVAL,
+    HealthCheck,
+    cancel_until_done,
+    keep_connected,
+    serve_until_failure,
+)
 
 log = logging.getLogger(__name__)
 
-BACKOFF_START, BACKOFF_MAX = 0.05, 2.0
 CONFIRM_WITHIN = 5.0  # seconds a moved channel's new shard has to confirm it
 SOCKET_TIMEOUT = 2.0  # seconds to connect to a shard, and for a publish pipeline's answer
 
@@ -267,27 +272,19 @@ class ShardSubscriber:
 
     async def aclose(self) -> None:
         self._stopping = True
-        while self._task is not None and not self._task.done():
-            self._task.cancel()
-            await asyncio.wait({self._task}, timeout=0.5)
+        await cancel_until_done(self._task)
         await self._drop()
         await self._client.aclose()
         await self._publisher.aclose()
 
     async def _run(self) -> None:
-        backoff = BACKOFF_START
-        while not self._stopping:
-            try:
-                pubsub = await self._connect()
-                backoff = BACKOFF_START
-                await self._serve(pubsub)
-            except (RedisError, OSError) as error:
-                log.warning("bus shard %s lost (%s); retry in %.2fs", self.name, error, backoff)
-            except Exception:
-                log.exception("event bus shard %s failed; retry in %.2fs", self.name, backoff)
-            await self._drop()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, BACKOFF_MAX)
+        await keep_connected(
+            f"event bus shard {self.name}",
+            stopping=lambda: self._stopping,
+            connect=self._connect,
+            serve=self._serve,
+            drop=self._drop,
+        )
 
     async def _connect(self) -> redis.client.PubSub:
         pubsub = self._client.pubsub()
