@@ -42,8 +42,11 @@ class RedisBus:
         self, *, publisher: redis.Redis, url: str, health_interval: float = HEALTH_INTERVAL
     ) -> None:
         self._publisher = publisher
-        # Concurrent publishes of this process go to Redis in one pipeline (group commit).
-        self._publishes: GroupCommit[list[tuple[str, str]], None] = GroupCommit(self._publish_batch)
+        # Concurrent publishes of this process go to Redis in one pipeline (group commit); while
+        # one fails on an outage, those queued behind it fail with it instead of waiting again.
+        self._publishes: GroupCommit[list[tuple[str, str]], None] = GroupCommit(
+            self._publish_batch, outages=(RedisError, OSError)
+        )
         # Its own client with retries off: a dropped connection must surface here, not be
         # silently re-established by redis-py (we would not know what was lost meanwhile).
         self._client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0))
@@ -64,7 +67,8 @@ class RedisBus:
 
     async def publish(self, event: BusEvent) -> None:
         payload = bus_payload(event)
-        await self._publishes.submit([(channel, payload) for channel in channels_of(event)])
+        with contextlib.suppress(RedisError, OSError):  # logged once per batch, below
+            await self._publishes.submit([(channel, payload) for channel in channels_of(event)])
 
     async def _publish_batch(self, batch: list[list[tuple[str, str]]]) -> list[None]:
         try:
@@ -77,6 +81,7 @@ class RedisBus:
             # The changes are committed; subscribers fill the gap from PostgreSQL on the next
             # event of the room or when their own connection comes back.
             log.warning("publish of %s events failed: %s", len(batch), error)
+            raise
         return [None] * len(batch)
 
     def subscribe(self, channel: str) -> asyncio.Future[None]:

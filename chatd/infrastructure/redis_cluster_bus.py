@@ -234,7 +234,10 @@ class ShardSubscriber:
             socket_connect_timeout=SOCKET_TIMEOUT,
             socket_timeout=SOCKET_TIMEOUT,
         )
-        self._publishes: GroupCommit[list[tuple[str, str]], None] = GroupCommit(self._publish_batch)
+        # While a publish fails on an outage, those queued behind it fail with it at once.
+        self._publishes: GroupCommit[list[tuple[str, str]], None] = GroupCommit(
+            self._publish_batch, outages=(RedisError, OSError)
+        )
         self._commands: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         # A shard that goes silent without closing is found by its PINGs going unanswered.
         self._health = HealthCheck(bus.health_interval)
@@ -246,7 +249,8 @@ class ShardSubscriber:
         self._resubscribed: list[str] = []  # the channels of that resubscription
 
     async def publish(self, pairs: list[tuple[str, str]]) -> None:
-        await self._publishes.submit(pairs)
+        with contextlib.suppress(RedisError, OSError):  # logged once per batch, below
+            await self._publishes.submit(pairs)
 
     async def _publish_batch(self, batch: list[list[tuple[str, str]]]) -> list[None]:
         try:
@@ -257,6 +261,7 @@ class ShardSubscriber:
                 replies = await pipe.execute(raise_on_error=False)
         except (RedisError, OSError) as error:
             log.warning("shard %s: publish of %s events failed: %s", self.name, len(batch), error)
+            raise
         else:
             if errors := [reply for reply in replies if isinstance(reply, Exception)]:
                 # MOVED: the slot has another owner now; reload the slot table.

@@ -6,11 +6,18 @@ during and after reaches every reader."""
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from chatd.app import REDIS_TIMEOUT
+from chatd.domain.events import UserTyping
+from chatd.domain.model import User
+from chatd.infrastructure.redis_bus import RedisBus
 from tests.faults.load import Posts, Receiver, chatd_processes, totals, wait_until
 from tests.support import Api
 
@@ -119,3 +126,31 @@ async def read_without_redis(apis: list[Api], token: str, room_id: int, out: lis
             status = 0
         out.append((status, time.monotonic() - start))
         await asyncio.sleep(0.2)
+
+
+async def test_publishes_queued_behind_a_stalled_one_fail_with_it(private_redis, figure):
+    """Redis paused: the first publish waits out its try and one retry; the publishes queued
+    behind it meanwhile give up with it, instead of each waiting out a try and retry of its own
+    (a post, stored already, would otherwise be held for every batch ahead of it)."""
+    timeout = 1.0
+    publisher = redis.Redis.from_url(
+        private_redis.url, socket_timeout=timeout, retry=Retry(NoBackoff(), 1)
+    )
+    bus = RedisBus(publisher=publisher, url=private_redis.url)
+    event = UserTyping(room_id=1, user=User(id=1, username="ann", created_at=datetime.now(UTC)))
+    try:
+        await bus.publish(event)  # a pooled connection, so the pause stalls reads, not connects
+        private_redis.pause()
+        start = time.monotonic()
+        first = asyncio.create_task(bus.publish(event))
+        await asyncio.sleep(0.2)
+        queued = [asyncio.create_task(bus.publish(event)) for _ in range(20)]
+        await asyncio.wait_for(asyncio.gather(first, *queued), timeout=30)
+        seconds = time.monotonic() - start
+    finally:
+        private_redis.resume()
+        await bus.aclose()
+        await publisher.aclose()
+    figure(f"21 publishes with Redis paused returned after {seconds:.1f} s (timeout {timeout} s)")
+    # One try and one retry: about 2 timeouts. Waiting behind the first batch would be 4.
+    assert seconds < 3 * timeout, seconds
