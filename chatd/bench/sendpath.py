@@ -41,10 +41,11 @@ from chatd.application.messages import Messaging
 from chatd.bench.services import Services, bench_services, create_database, drop_database
 from chatd.bench.versions import versions
 from chatd.config import Settings
+from chatd.domain.events import MessagePosted
 from chatd.domain.model import User
 from chatd.domain.rules import DEFAULT_PAGE
 from chatd.infrastructure.accounts import PgUserRepo
-from chatd.infrastructure.channels import room_channel
+from chatd.infrastructure.channels import bus_payload, room_channel
 from chatd.infrastructure.db import create_pool, migrate
 from chatd.infrastructure.messages import NO_UPPER_BOUND, PAGE_BELOW_SQL, STORE_SQL
 from chatd.infrastructure.rooms import PgRoomRepo
@@ -166,11 +167,13 @@ async def run_workers(op: Op, concurrency: int, count: int) -> None:
 
 
 async def quiet_tables(pool: asyncpg.Pool) -> None:
+    """Autovacuum off for QUIET_TABLES in this run's database."""
     for table in QUIET_TABLES:
         await pool.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
 
 
 async def vacuum(pool: asyncpg.Pool) -> None:
+    """Vacuum and analyze QUIET_TABLES, so that every run starts from a settled database."""
     await pool.execute(f"VACUUM (ANALYZE) {', '.join(QUIET_TABLES)}")
 
 
@@ -205,9 +208,6 @@ async def populate(pool: asyncpg.Pool) -> tuple[list[User], list[int]]:
 
 async def same_payload(bench: Bench) -> None:
     """Check that the raw loop publishes what chatd publishes for the same stored message."""
-    from chatd.domain.events import MessagePosted
-    from chatd.infrastructure.channels import bus_payload
-
     room, author = bench.rooms[0], bench.users[0]
     [row] = await bench.pool.fetch(STORE_SQL, [room], [author.id], [BODY], [None])
     [message] = await bench.messaging.history(
@@ -231,6 +231,7 @@ async def chatd_app(database_url: str, redis_url: str) -> web.AppRunner:
 
 
 async def run_rounds(bench: Bench, rounds: int, counts: dict[str, int]) -> list[Measure]:
+    """Every case, chatd then raw, each round; progress on stderr."""
     measures = []
     for round_no in range(1, rounds + 1):
         for case in CASES:
@@ -250,6 +251,7 @@ async def run_rounds(bench: Bench, rounds: int, counts: dict[str, int]) -> list[
 
 
 async def run(args: argparse.Namespace, services: Services) -> dict:
+    """A fresh migrated database, both sides set up on it, every round; then it is dropped."""
     name = f"chatd_sendpath_{uuid.uuid4().hex[:8]}"
     database_url = await create_database(services.database_url, name)
     try:
@@ -275,6 +277,7 @@ async def run(args: argparse.Namespace, services: Services) -> dict:
 
 
 def results(args: argparse.Namespace, measures: list[Measure], found: dict[str, str]) -> dict:
+    """What sendpath.json holds: per case the rounds and medians, then every measure."""
     summary = []
     for case in CASES:
         pairs = [
@@ -310,6 +313,7 @@ def results(args: argparse.Namespace, measures: list[Measure], found: dict[str, 
 
 
 def markdown(found: dict) -> str:
+    """The summary as a markdown table (rates: medians of the rounds)."""
     lines = [
         "| case | chatd/s | raw/s | chatd/raw per round | median | CPU µs/op chatd | raw | extra |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -325,6 +329,7 @@ def markdown(found: dict) -> str:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
+    """The options, defaults filled in (--quick: one round of 300 operations per run)."""
     parser = argparse.ArgumentParser(prog="python -m chatd.bench.sendpath", description=__doc__)
     add = parser.add_argument
     add("--quick", action="store_true", help="one round of few operations (the suite's check)")
@@ -344,6 +349,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run against the given or embedded servers; print the table, write --out/sendpath.json."""
     args = parse(sys.argv[1:] if argv is None else list(argv))
     with (
         tempfile.TemporaryDirectory(prefix="chatd-bench-sendpath-") as tmp,
