@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from chatd.domain.events import BusEvent
 from chatd.infrastructure.channels import BusSink, bus_payload, channels_of, route
+from chatd.infrastructure.confirmations import Confirmations
 from chatd.infrastructure.group_commit import GroupCommit
 from chatd.infrastructure.pubsub_liveness import (
     HEALTH_INTERVAL,
@@ -53,7 +54,7 @@ class RedisBus:
         self._sink: BusSink | None = None
         self._health = HealthCheck(health_interval)
         self._channels: set[str] = {CONTROL_CHANNEL}
-        self._confirmations: dict[str, asyncio.Future[None]] = {}
+        self._confirmations = Confirmations()
         self._commands: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._pubsub: redis.client.PubSub | None = None
         self._task: asyncio.Task[None] | None = None
@@ -87,12 +88,8 @@ class RedisBus:
     def subscribe(self, channel: str) -> asyncio.Future[None]:
         """Ask for a channel; the future resolves once Redis has confirmed the subscription."""
         self._channels.add(channel)
-        confirmed = self._confirmations.get(channel)
-        if confirmed is None or confirmed.done():
-            confirmed = asyncio.get_running_loop().create_future()
-            self._confirmations[channel] = confirmed
         self._commands.put_nowait(("SUBSCRIBE", channel))
-        return confirmed
+        return self._confirmations.expect(channel)
 
     def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
@@ -128,11 +125,13 @@ class RedisBus:
         # Commands queued before this point are covered by subscribing the whole wanted set.
         while not self._commands.empty():
             self._commands.get_nowait()
+        channels = [*(self._channels - {CONTROL_CHANNEL}), CONTROL_CHANNEL]
+        self._confirmations.resubscribing(channels, drop_others=True)
         # Redis confirms in order: once the control channel is confirmed, so is every room, and
         # a check of the rooms against the database cannot miss what is published after it.
         self._check_when_subscribed = self._connected_before
         self._connected_before = True
-        await pubsub.subscribe(*(self._channels - {CONTROL_CHANNEL}), CONTROL_CHANNEL)
+        await pubsub.subscribe(*channels)
         return pubsub
 
     async def _serve(self, pubsub: redis.client.PubSub) -> None:
@@ -165,9 +164,7 @@ class RedisBus:
                 except Exception:
                     log.exception("cannot route a frame from %s", channel)
             elif message["type"] == "subscribe":
-                confirmed = self._confirmations.pop(channel, None)
-                if confirmed is not None and not confirmed.done():
-                    confirmed.set_result(None)
+                self._confirmations.confirmed(channel)
                 if channel == CONTROL_CHANNEL and self._check_when_subscribed:
                     self._resubscribed()
 

@@ -32,6 +32,7 @@ from chatd.infrastructure.channels import (
     room_of_channel,
     route,
 )
+from chatd.infrastructure.confirmations import Confirmations
 from chatd.infrastructure.group_commit import GroupCommit
 from chatd.infrastructure.pubsub_liveness import (
     HEALTH_INTERVAL,
@@ -56,7 +57,7 @@ class RedisClusterBus:
         self._channels: set[str] = set()
         self._owners: dict[str, ShardSubscriber] = {}  # channel -> the shard it is subscribed on
         self._shards: dict[str, ShardSubscriber] = {}  # node name -> its subscriber
-        self._confirmations: dict[str, asyncio.Future[None]] = {}
+        self._confirmations = Confirmations()
         self._reroute_task: asyncio.Task[None] | None = None
         self._dropped: set[str] = set()  # channels shards dropped, to subscribe again
         self._stopping = False
@@ -93,18 +94,10 @@ class RedisClusterBus:
     def subscribe(self, channel: str) -> asyncio.Future[None]:
         """Ask for a channel; the future resolves once its shard has confirmed it."""
         self._channels.add(channel)
-        confirmed = self._confirmation(channel)
         shard = self._owners.get(channel) or self._shard_for(channel)
         self._owners[channel] = shard
         shard.command("SSUBSCRIBE", channel)
-        return confirmed
-
-    def _confirmation(self, channel: str) -> asyncio.Future[None]:
-        confirmed = self._confirmations.get(channel)
-        if confirmed is None or confirmed.done():
-            confirmed = asyncio.get_running_loop().create_future()
-            self._confirmations[channel] = confirmed
-        return confirmed
+        return self._confirmations.expect(channel)
 
     def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
@@ -140,9 +133,11 @@ class RedisClusterBus:
             log.exception("cannot route a frame from %s", channel)
 
     def confirmed(self, channel: str) -> None:
-        future = self._confirmations.pop(channel, None)
-        if future is not None and not future.done():
-            future.set_result(None)
+        self._confirmations.confirmed(channel)
+
+    def resubscribing(self, channels: list[str]) -> None:
+        """A shard subscribes these channels again on a new connection."""
+        self._confirmations.resubscribing(channels)
 
     def shard_resubscribed(self, shard: "ShardSubscriber", channels: list[str]) -> None:
         """A shard's connection came back and every channel it had is subscribed again."""
@@ -188,8 +183,8 @@ class RedisClusterBus:
             # No SUNSUBSCRIBE to the old owner: a primary that loses a slot drops its channels
             # itself (and would answer MOVED), and a dead one has nothing to drop.
             self._owners[channel] = shard
-            moved[channel] = self._confirmation(channel)
             shard.command("SSUBSCRIBE", channel)
+            moved[channel] = self._confirmations.expect(channel)
         if moved:
             log.info("event bus: %s channels moved to other shards", len(moved))
             # Check the rooms once their new subscriptions hold: nothing published after the
@@ -299,6 +294,7 @@ class ShardSubscriber:
         while not self._commands.empty():
             self._commands.get_nowait()
         channels = self._bus.channels_of_shard(self)
+        self._bus.resubscribing(channels)
         reconnect, self._connected_before = self._connected_before, True
         # Redis confirms in order: once the last one is confirmed, so is every channel, and a
         # check of their rooms cannot miss what is published after it. One channel per command:

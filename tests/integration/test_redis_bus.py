@@ -76,6 +76,26 @@ async def test_an_unsubscribed_channel_stops_and_the_last_call_wins(buses, redis
     assert (await sink.next())[1].room_id == 8
 
 
+async def test_a_channel_asked_for_again_is_confirmed_once_it_holds_again(buses):
+    """SUBSCRIBE, UNSUBSCRIBE, SUBSCRIBE back to back (a room's feed dropped and made again),
+    and a SUBSCRIBE of a channel already held: each future is answered by its own confirmation
+    (the bus counts on real Redis confirming every SUBSCRIBE once, in order; the order itself
+    is tested in tests/unit/test_confirmations.py), and a frame published as soon as the last
+    one resolves is received."""
+    publisher, subscriber, sink = buses
+    rooms = range(100, 160)
+    for room in rooms:
+        first = subscriber.subscribe(room_channel(room))
+        subscriber.unsubscribe(room_channel(room))
+        again = subscriber.subscribe(room_channel(room))
+        held = subscriber.subscribe(room_channel(room))
+        await asyncio.wait_for(held, 5)
+        assert first.done() and again.done()
+        await publisher.publish(MessagePosted(message(room, 1)))
+    received = [(await sink.next())[1].room_id for _ in rooms]
+    assert received == list(rooms)
+
+
 async def test_a_killed_subscriber_reconnects_resubscribes_and_says_so(buses, redis_client):
     publisher, subscriber, sink = buses
     await asyncio.wait_for(subscriber.subscribe(room_channel(3)), 5)
