@@ -1,6 +1,7 @@
 """Messages in PostgreSQL, numbered per room by the room row's last_seq counter."""
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import asyncpg
@@ -49,13 +50,26 @@ BY_IDS_SQL = f"{MESSAGE_SELECT} WHERE m.id = ANY ($1)"
 LOCK_ROOM_SQL = "SELECT owner_id FROM rooms WHERE id = $1 FOR NO KEY UPDATE"
 
 
-def row_to_message(row: asyncpg.Record) -> Message:
+def rows_to_messages(rows: Iterable[asyncpg.Record]) -> list[Message]:
+    """Messages from rows of MESSAGE_SELECT; each author is made once (a page of history is
+    mostly a few people's)."""
+    authors: dict[int, User] = {}
+    return [row_to_message(row, authors) for row in rows]
+
+
+def row_to_message(row: asyncpg.Record, authors: dict[int, User]) -> Message:
+    """`authors`: the users already made for rows of the same result, by id."""
+    author_id = row["author_id"]
+    if author_id is None:
+        author = None
+    elif (author := authors.get(author_id)) is None:
+        author = authors[author_id] = row_to_user(row, "author_")
     return Message(
         id=row["id"],
         room_id=row["room_id"],
         seq=row["seq"],
         kind=row["kind"],
-        author=row_to_user(row, "author_") if row["author_id"] is not None else None,
+        author=author,
         body=row["body"],
         client_id=row["client_id"],
         created_at=row["created_at"],
@@ -64,7 +78,12 @@ def row_to_message(row: asyncpg.Record) -> Message:
     )
 
 
-def row_to_position(row: asyncpg.Record) -> Position:
+def rows_to_positions(rows: Iterable[asyncpg.Record]) -> list[Position]:
+    authors: dict[int, User] = {}
+    return [row_to_position(row, authors) for row in rows]
+
+
+def row_to_position(row: asyncpg.Record, authors: dict[int, User]) -> Position:
     """A row of the stream: a message, or the edit or delete event stored at that seq."""
     match row["kind"]:
         case "edit":
@@ -79,7 +98,7 @@ def row_to_position(row: asyncpg.Record) -> Position:
             return MessageDeleted(
                 room_id=row["room_id"], seq=row["seq"], target_seq=row["target_seq"]
             )
-    return row_to_message(row)
+    return row_to_message(row, authors)
 
 
 async def insert_message(
@@ -176,7 +195,7 @@ class PgMessageRepo:
         except Exception as error:
             log.warning("reading back %s repeated messages failed: %r", len(repeats), error)
             return results
-        current = {row["id"]: row_to_message(row) for row in rows}
+        current = {message.id: message for message in rows_to_messages(rows)}
         return [_current(result, current) for result in results]
 
     async def history(
@@ -187,11 +206,11 @@ class PgMessageRepo:
             rows = await self._pool.fetch(PAGE_ABOVE_SQL, room_id, after_seq, upper, limit)
         else:
             rows = reversed(await self._pool.fetch(PAGE_BELOW_SQL, room_id, upper, limit))
-        return [row_to_message(row) for row in rows]
+        return rows_to_messages(rows)
 
     async def list_after(self, room_id: int, after_seq: int, *, limit: int) -> list[Position]:
         rows = await self._pool.fetch(STREAM_SQL, room_id, after_seq, limit)
-        return [row_to_position(row) for row in rows]
+        return rows_to_positions(rows)
 
     async def last_seq(self, room_id: int) -> int:
         seq = await self._pool.fetchval("SELECT last_seq FROM rooms WHERE id = $1", room_id)

@@ -4,7 +4,7 @@ messages_search_idx (sql/0004), whose expression the query repeats exactly."""
 import asyncpg
 
 from chatd.domain.model import Message
-from chatd.infrastructure.messages import MESSAGE_SELECT, NO_UPPER_BOUND, row_to_message
+from chatd.infrastructure.messages import MESSAGE_SELECT, NO_UPPER_BOUND, rows_to_messages
 from chatd.infrastructure.outages import unavailable_on_outage
 
 SEARCH_SQL = f"""{MESSAGE_SELECT}
@@ -25,4 +25,4 @@ class PgMessageSearch:
     ) -> list[Message]:
         upper = NO_UPPER_BOUND if before_seq is None else before_seq
         rows = await self._pool.fetch(SEARCH_SQL, room_id, query, upper, limit)
-        return [row_to_message(row) for row in rows]
+        return rows_to_messages(rows)
