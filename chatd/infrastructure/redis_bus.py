@@ -72,12 +72,15 @@ class RedisBus:
             await self._publishes.submit([(channel, payload) for channel in channels_of(event)])
 
     async def _publish_batch(self, batch: list[list[tuple[str, str]]]) -> list[None]:
+        pairs = [pair for messages in batch for pair in messages]
         try:
-            async with self._publisher.pipeline(transaction=False) as pipe:
-                for messages in batch:
-                    for channel, text in messages:
+            if len(pairs) == 1:  # the usual case at light load: no pipeline to set up
+                await self._publisher.publish(*pairs[0])
+            else:
+                async with self._publisher.pipeline(transaction=False) as pipe:
+                    for channel, text in pairs:
                         pipe.publish(channel, text)
-                await pipe.execute()
+                    await pipe.execute()
         except (RedisError, OSError) as error:
             # The changes are committed; subscribers fill the gap from PostgreSQL on the next
             # event of the room or when their own connection comes back.
