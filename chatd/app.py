@@ -269,7 +269,7 @@ def use_cases_ctx(overrides: dict[str, Any]) -> Callable[[web.Application], Asyn
         fanout.on_membership_change(app[SESSIONS].membership_changed)
         fanout.on_sessions_revoked(app[SESSIONS].revoke)
         fanout.on_frame_for_user(app[SESSIONS].tell_user)
-        fanout.on_bus_reconnected(app[SESSIONS].recheck_memberships)
+        fanout.on_bus_reconnected(app[SESSIONS].recheck)
         app[BUS].attach(fanout)
         app[READINESS] = DependencyProbe(pool=pool, redis_client=client)
         app[OPEN_OUTBOX] = functools.partial(open_outbox, counts=counts, flusher=Flusher())

@@ -23,6 +23,7 @@ class InMemoryBus:
         self._on_publish = on_publish
         self._channels: set[str] = set()
         self._sink: BusSink | None = None
+        self.away = False  # the subscriber is disconnected: what is published now is lost
 
     def attach(self, sink: BusSink) -> None:
         self._sink = sink
@@ -44,6 +45,8 @@ class InMemoryBus:
         if self._on_publish is not None:
             self._on_publish(event)
         self.events.append(event)
+        if self.away:
+            return
         payload = bus_payload(event)
         for channel in channels_of(event):
             if channel in self._channels:

@@ -53,8 +53,9 @@ class FakeUserRepo:
 
 
 class FakeRefreshTokenRepo:
-    def __init__(self) -> None:
+    def __init__(self, clock: "FakeClock | None" = None) -> None:
         self.rows: dict[bytes, dict] = {}
+        self.clock = clock or FakeClock()  # when a family is revoked
 
     async def add(self, *, token_hash: bytes, user_id: int, family_id: str, expires_at) -> None:
         self.rows[token_hash] = {
@@ -62,6 +63,7 @@ class FakeRefreshTokenRepo:
             "family_id": family_id,
             "spent": False,
             "revoked": False,
+            "revoked_at": None,
         }
 
     async def spend(self, token_hash: bytes) -> SpentToken | None:
@@ -79,8 +81,16 @@ class FakeRefreshTokenRepo:
 
     async def revoke_family(self, family_id: str) -> None:
         for row in self.rows.values():
-            if row["family_id"] == family_id:
-                row["revoked"] = True
+            if row["family_id"] == family_id and not row["revoked"]:
+                row["revoked"], row["revoked_at"] = True, self.clock.now()
+
+    async def last_revocations(self, user_ids) -> dict[int, datetime]:
+        last: dict[int, datetime] = {}
+        for row in self.rows.values():
+            user_id, when = row["user_id"], row["revoked_at"]
+            if user_id in user_ids and when is not None:
+                last[user_id] = max(when, last.get(user_id, when))
+        return last
 
 
 class FakeFailureLimiter:

@@ -57,7 +57,7 @@ class World:
         self.tokens = FakeTokenCodec(self.clock)
         self.accounts = Accounts(
             users=self.users,
-            refresh_tokens=FakeRefreshTokenRepo(),
+            refresh_tokens=FakeRefreshTokenRepo(self.clock),
             hasher=FakeHasher(),
             tokens=self.tokens,
             clock=self.clock,
@@ -113,7 +113,7 @@ class World:
         self.fanout.on_membership_change(self.sessions.membership_changed)
         self.fanout.on_sessions_revoked(self.sessions.revoke)
         self.fanout.on_frame_for_user(self.sessions.tell_user)
-        self.fanout.on_bus_reconnected(self.sessions.recheck_memberships)
+        self.fanout.on_bus_reconnected(self.sessions.recheck)
         self.bus.attach(self.fanout)
 
     async def open(

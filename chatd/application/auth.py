@@ -2,6 +2,7 @@
 
 import hashlib
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from chatd.application.ports import (
@@ -83,6 +84,10 @@ class Accounts:
         if spent.state is not TokenState.FRESH:
             raise NotAuthenticated(f"refresh token {spent.state}", code=f"token_{spent.state}")
         return await self._issue_pair(grant.user_id, family_id=grant.family_id)
+
+    async def last_revocations(self, user_ids: Collection[int]) -> dict[int, datetime]:
+        """When each of these users last had a login end (logout, reuse); absent: never."""
+        return await self._refresh_tokens.last_revocations(user_ids)
 
     async def logout(self, *, refresh_token: str) -> None:
         """End the login; the user's open sockets, on every process, are closed (4401)."""

@@ -1,5 +1,6 @@
 """The ports the use cases need; infrastructure implements them, tests fake them."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -49,6 +50,9 @@ class RefreshTokenRepo(Protocol):
         """Mark the token spent, atomically; None if it was never stored."""
 
     async def revoke_family(self, family_id: str) -> None: ...
+
+    async def last_revocations(self, user_ids: Collection[int]) -> dict[int, datetime]:
+        """When each of these users last had a login revoked (logout, reuse); none: absent."""
 
 
 class PasswordHasher(Protocol):

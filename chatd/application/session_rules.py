@@ -70,6 +70,7 @@ class Session:
 
     user: User
     outbox: Outbox
+    opened_at: datetime  # a login ended after this closes it, even if the bus missed the word
     cursors: dict[int, RoomCursor] = field(default_factory=dict)
     closed: bool = False
     present: bool = False  # counted by Presence

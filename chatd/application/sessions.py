@@ -83,7 +83,7 @@ class Sessions:
     ) -> Session:
         """Stream the user's rooms (those in `resume` from the named position on), then `ready`;
         until `expires_at` (the access token's expiry) unless renewed."""
-        session = Session(user, outbox)
+        session = Session(user, outbox, self._clock.now())
         self._by_user.setdefault(user.id, set()).add(session)
         self._expire_at(session, expires_at)
         try:
@@ -175,13 +175,21 @@ class Sessions:
         for session in self._by_user.get(user_id, ()):
             self._spawn(self._follow(session, room_id, joined=joined, frame=frame))
 
-    def recheck_memberships(self) -> None:
-        """Membership notices may have been lost (the bus was away): follow what the database
-        says now, on every open session (a room joined meanwhile gets its `join_room` frame)."""
-        for user_id, sessions in self._by_user.items():
-            # Only opened sessions: one still opening reads the database itself.
-            if opened := [session for session in sessions if session.present]:
-                self._spawn(self._recheck(user_id, opened))  # one query per user
+    def recheck(self) -> None:
+        """Notices may have been lost (the bus was away): follow what the database says now, on
+        every open session. Memberships, one query per user (a room joined meanwhile gets its
+        `join_room` frame), and logins ended meanwhile, one query for all (those sockets are
+        closed with 4401, as the lost notice would have)."""
+        # Only opened sessions: one still opening reads the database itself.
+        opened = {
+            user_id: present
+            for user_id, sessions in self._by_user.items()
+            if (present := [session for session in sessions if session.present])
+        }
+        for user_id, sessions in opened.items():
+            self._spawn(self._recheck(user_id, sessions))
+        if opened:
+            self._spawn(self._end_revoked(opened))
 
     def close(self, session: Session) -> None:
         """The connection is gone: stop every stream of it."""
@@ -242,6 +250,13 @@ class Sessions:
                 self._unwatch(session, room_id)
             elif not watching and await self._watch(session, room_id) is not None:
                 session.outbox.send(frame)
+
+    async def _end_revoked(self, opened: dict[int, list[Session]]) -> None:
+        revoked = await self._accounts.last_revocations(list(opened))
+        for user_id, when in revoked.items():
+            for session in opened[user_id]:
+                if session.opened_at < when:
+                    self._end(session, UNAUTHENTICATED, "login ended")
 
     async def _recheck(self, user_id: int, sessions: list[Session]) -> None:
         room_ids = set(await self._memberships.room_ids_of(user_id))

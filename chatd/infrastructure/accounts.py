@@ -1,5 +1,8 @@
 """Users and refresh tokens in PostgreSQL."""
 
+from collections.abc import Collection
+from datetime import datetime
+
 import asyncpg
 
 from chatd.domain.errors import Conflict
@@ -84,6 +87,14 @@ class PgRefreshTokenRepo:
         return SpentToken(
             user_id=row["user_id"], family_id=row["family_id"], state=TokenState(row["state"])
         )
+
+    async def last_revocations(self, user_ids: Collection[int]) -> dict[int, datetime]:
+        rows = await self._pool.fetch(
+            "SELECT user_id, max(revoked_at) AS revoked_at FROM refresh_tokens "
+            "WHERE user_id = ANY ($1::bigint[]) AND revoked_at IS NOT NULL GROUP BY user_id",
+            list(user_ids),
+        )
+        return {row["user_id"]: row["revoked_at"] for row in rows}
 
     async def revoke_family(self, family_id: str) -> None:
         await self._pool.execute(

@@ -88,6 +88,24 @@ async def test_revoking_a_family_leaves_other_families(users, refresh_tokens):
     assert (await refresh_tokens.spend(b"b")).state == TokenState.FRESH
 
 
+async def test_last_revocations_are_by_user_and_the_latest(users, refresh_tokens):
+    alice = await users.add(username="alice", password_hash=b"hash")
+    bob = await users.add(username="bob", password_hash=b"hash")
+    carol = await users.add(username="carol", password_hash=b"hash")
+    one, two, bobs = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    for token, user, family in ((b"a", alice, one), (b"b", alice, two), (b"c", bob, bobs)):
+        await refresh_tokens.add(
+            token_hash=token, user_id=user.id, family_id=family, expires_at=later()
+        )
+    await refresh_tokens.revoke_family(one)
+    first = await refresh_tokens.last_revocations([alice.id, bob.id, carol.id])
+    await refresh_tokens.revoke_family(two)
+    second = await refresh_tokens.last_revocations([alice.id, bob.id, carol.id])
+    assert set(first) == set(second) == {alice.id}  # bob and carol: no login ended
+    assert second[alice.id] > first[alice.id]
+    assert await refresh_tokens.last_revocations([]) == {}
+
+
 async def test_tokens_are_stored_as_given_hashes_only(pool, users, refresh_tokens):
     alice = await users.add(username="alice", password_hash=b"hash")
     await refresh_tokens.add(

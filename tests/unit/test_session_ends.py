@@ -64,6 +64,28 @@ async def test_logout_closes_every_socket_of_the_user_and_no_other(world):
     assert not other.outbox.closed
 
 
+async def test_a_logout_the_bus_dropped_closes_the_sockets_when_it_is_back(world):
+    """The notice went out while the bus was away and was lost with it: the check after the
+    reconnect finds the login ended after these sockets opened (not after later ones)."""
+    mine, other = await world.open(), await world.open(BOB)
+    world.clock.advance(1)
+    pair = await world.accounts.login(
+        username="alice", password="correct horse", client_address="192.0.2.1"
+    )
+    world.bus.away = True
+    await world.accounts.logout(refresh_token=pair.refresh_token)
+    world.bus.away = False
+    await asyncio.sleep(SOON)
+    assert not mine.outbox.closed  # nobody has told this process yet
+    world.clock.advance(1)
+    later = await world.open()  # a new socket after the logout, its access token still valid
+    world.fanout.on_reconnected()
+    await until(lambda: mine.outbox.closed)
+    assert mine.outbox.close_code == 4401
+    await asyncio.sleep(SOON)
+    assert not other.outbox.closed and not later.outbox.closed
+
+
 async def test_a_client_still_sending_after_rate_limited_is_closed_with_1008(world):
     room = await world.members.add(name="general", topic="", owner=ALICE)
     session = await world.open()
