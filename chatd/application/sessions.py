@@ -32,7 +32,7 @@ from chatd.application.realtime import Typing
 from chatd.application.replay import REPLAY_PAGE, RESYNC_LIMIT, replay
 from chatd.application.rooms import Rooms
 from chatd.application.session_rules import UNAUTHENTICATED, Session, within_limits
-from chatd.domain.errors import Forbidden, NotAuthenticated
+from chatd.domain.errors import Forbidden, NotAuthenticated, Unavailable
 from chatd.domain.events import MemberJoined
 from chatd.domain.model import Message, Room, User
 
@@ -252,7 +252,11 @@ class Sessions:
                 session.outbox.send(frame)
 
     async def _end_revoked(self, opened: dict[int, list[Session]]) -> None:
-        revoked = await self._accounts.last_revocations(list(opened))
+        try:
+            revoked = await self._accounts.last_revocations(list(opened))
+        except Unavailable:
+            log.warning("cannot check for logins ended while the bus was away")
+            return
         for user_id, when in revoked.items():
             for session in opened[user_id]:
                 if session.opened_at < when:

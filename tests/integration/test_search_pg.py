@@ -44,6 +44,15 @@ async def test_the_search_goes_through_its_index(pool, filled):
     assert "messages_search_idx" in plan, plan
 
 
+async def test_the_search_index_takes_words_as_they_are_stored(pool):
+    """No GIN pending list (sql/0008): its merge, once the list fills, would stall one send
+    under its room's lock for up to a second."""
+    options = await pool.fetchval(
+        "SELECT reloptions FROM pg_class WHERE relname = 'messages_search_idx'"
+    )
+    assert options == ["fastupdate=off"]
+
+
 async def test_pages_return_every_match_once_newest_first(pool, filled):
     room_id, _ = filled
     search = PgMessageSearch(pool)
